@@ -1,0 +1,54 @@
+# Every target works on a fresh machine that has only Python 3.11 and make.
+PYTHON ?= python3.11
+POETRY_VERSION ?= 2.5.1
+VENV := .venv
+TOOLS := .tools
+POETRY := $(TOOLS)/bin/poetry
+BIN := $(VENV)/bin
+export POETRY_NO_INTERACTION := 1
+
+.PHONY: install relock run test check lint format typecheck bench clean
+
+install: $(VENV)/.installed
+
+# Dependencies come from poetry.lock, pinned and hash-checked, installed by pip
+# (docs/decisions/0002-poetry-lock-and-pip-install.md); `make relock` re-resolves.
+$(VENV)/.installed: pyproject.toml poetry.lock scripts/lock_requirements.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python scripts/lock_requirements.py --groups main,dev > $(VENV)/requirements.lock.txt
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(VENV)/requirements.lock.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(POETRY):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "poetry==$(POETRY_VERSION)"
+
+relock: $(POETRY)
+	bash scripts/relock.sh
+
+# The product's main job with an embedded default: simulate a station and analyse its files.
+run: install
+	$(BIN)/python -m agent.demo
+
+test: install
+	bash scripts/test.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+bench: install
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .coverage* htmlcov

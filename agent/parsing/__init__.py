@@ -1,0 +1,1 @@
+"""Readers: turn a station's Excel file into arrays per track, or a precise error."""

@@ -1,0 +1,95 @@
+"""Cell values to numbers: blanks and text become NaN, and the text is counted.
+
+Stations write "NaN", "#VALUE!" or "n/a" where a number belongs; those are
+blanks for the analysis, never a crash, but how many there were is reported.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+EXCEL_EPOCH = datetime(1899, 12, 30)
+
+Row = Sequence[Any]
+
+
+def cell(rows: Sequence[Row], row: int, col: int) -> Any:
+    """The value at (row, col), or '' when the sheet does not reach that far."""
+    if row >= len(rows):
+        return ""
+    values = rows[row]
+    return values[col] if col < len(values) else ""
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def to_float(value: Any) -> float:
+    """A finite float, or NaN for blanks, text and non-finite numbers."""
+    kind = type(value)
+    if kind is float or kind is int:
+        number = float(value)
+        return number if math.isfinite(number) else math.nan
+    if kind is str:
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return math.nan
+        return number if math.isfinite(number) else math.nan
+    return math.nan
+
+
+def is_text_in_number_cell(value: Any) -> bool:
+    """True for non-blank cells that hold something other than a finite number."""
+    if type(value) in (float, int):
+        return not math.isfinite(value)
+    if is_blank(value):
+        return False
+    return math.isnan(to_float(value))
+
+
+def column(rows: Sequence[Row], col: int, start: int, stop: int) -> np.ndarray:
+    """Column col of rows[start:stop] as float64 (NaN where there is no number)."""
+    values = [r[col] if col < len(r) else "" for r in rows[start:stop]]
+    numbers = (v if type(v) is float else to_float(v) for v in values)
+    return np.fromiter(numbers, dtype=np.float64, count=len(values))
+
+
+def count_text(rows: Sequence[Row], cols: Sequence[int], start: int, stop: int) -> int:
+    """How many cells in those columns hold text (or junk) where a number belongs."""
+    total = 0
+    for r in rows[start:stop]:
+        for c in cols:
+            if c < len(r):
+                v = r[c]
+                if type(v) is not float and is_text_in_number_cell(v):
+                    total += 1
+    return total
+
+
+def to_text(value: Any) -> str | None:
+    """Metadata text: whole numbers lose their '.0' (serial 209.0 is '209')."""
+    if is_blank(value):
+        return None
+    if type(value) is float and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
+def to_datetime(value: Any) -> datetime | None:
+    """An Excel serial day number, or a date cell, as a naive datetime."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    number = to_float(value)
+    if math.isnan(number) or not 1.0 <= number <= 2958465.0:  # 1900-01-01 .. 9999-12-31
+        return None
+    return EXCEL_EPOCH + timedelta(seconds=round(number * 86400.0))

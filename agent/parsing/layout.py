@@ -1,0 +1,174 @@
+"""What a reader hands to the analysis: per-track arrays plus file metadata.
+
+Plain dataclasses over numpy arrays; NaN in a limit array means "no spec at
+this point". Positions and errors are always finite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from agent.parsing.cells import Row, column, count_text, to_float
+from shared.errors import ErrorCode, InputFileError, NoteCode
+from shared.models import ErrorInfo, Note
+
+if TYPE_CHECKING:
+    from agent.parsing.workbook import Workbook
+
+MAX_HEADER_SCAN = 20
+# Failures that condemn the whole file rather than one sheet or track.
+FILE_LEVEL_CODES = (ErrorCode.UNREADABLE_FILE, ErrorCode.TOO_LARGE)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Zero-based column indices of one layout's data block."""
+
+    measured: int
+    theory: int
+    error: int
+    position: int
+    upper: int
+    lower: int
+
+
+@dataclass(frozen=True)
+class SheetData:
+    positions: np.ndarray
+    errors: np.ndarray
+    upper: np.ndarray
+    lower: np.ndarray
+    resistance: float | None
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrackData:
+    track_id: str
+    trimmed: SheetData | None
+    untrimmed: SheetData | None
+    notes: tuple[Note, ...] = ()
+    error: ErrorInfo | None = None  # set when the track's sheets could not be read
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    system: Literal["A", "B"]
+    model: str | None
+    serial: str | None
+    test_date: datetime | None
+    tracks: list[TrackData]
+    notes: list[Note] = field(default_factory=list)
+
+
+def first_data_row(rows: Sequence[Row], position_col: int, sheet: str) -> int:
+    """The first row (within the first 20) whose position cell holds a number."""
+    if not any(any(v not in ("", None) for v in r) for r in rows[:MAX_HEADER_SCAN]):
+        raise InputFileError(
+            ErrorCode.NO_DATA,
+            f"Sheet '{sheet}' is empty. The station may have saved the file before "
+            "the measurement finished; re-run or re-export the unit.",
+        )
+    for i, r in enumerate(rows[:MAX_HEADER_SCAN]):
+        value = r[position_col] if position_col < len(r) else ""
+        if type(value) in (float, int) or (isinstance(value, str) and _numeric_text(value)):
+            return i
+    raise InputFileError(
+        ErrorCode.UNKNOWN_LAYOUT,
+        f"Sheet '{sheet}' has no numeric positions in column "
+        f"{_column_letter(position_col)} within its first {MAX_HEADER_SCAN} rows; "
+        "this is not a layout the agent knows.",
+    )
+
+
+def read_sheet(
+    rows: Sequence[Row], cols: Columns, sheet: str, resistance_cell: tuple[int, int]
+) -> SheetData:
+    """Data block of one sheet: stop at the first blank position; fill or drop missing errors."""
+    start = first_data_row(rows, cols.position, sheet)
+    positions = column(rows, cols.position, start, len(rows))
+    blank = np.flatnonzero(np.isnan(positions))
+    stop = start + (int(blank[0]) if blank.size else positions.size)
+    positions = positions[: stop - start]
+    errors = column(rows, cols.error, start, stop)
+    measured = column(rows, cols.measured, start, stop)
+    theory = column(rows, cols.theory, start, stop)
+    upper = column(rows, cols.upper, start, stop)
+    lower = column(rows, cols.lower, start, stop)
+    notes: list[Note] = []
+
+    text_cells = count_text(
+        rows, (cols.error, cols.measured, cols.theory, cols.upper, cols.lower), start, stop
+    )
+    if text_cells:
+        notes.append(
+            Note(
+                code=NoteCode.BLANK_OR_TEXT_CELLS,
+                message=f"{sheet}: {text_cells} cell(s) held text where a number belongs; "
+                "read as blank.",
+            )
+        )
+    missing = np.isnan(errors)
+    if missing.any():
+        computable = missing & ~np.isnan(measured) & ~np.isnan(theory)
+        if computable.any():
+            errors = errors.copy()
+            errors[computable] = measured[computable] - theory[computable]
+            notes.append(
+                Note(
+                    code=NoteCode.ERROR_COMPUTED,
+                    message=f"{sheet}: {int(computable.sum())} blank error cell(s) computed "
+                    "as measured - theory.",
+                )
+            )
+        keep = ~np.isnan(errors)
+        dropped = int((~keep).sum())
+        if dropped:
+            notes.append(
+                Note(
+                    code=NoteCode.POINTS_DROPPED,
+                    message=f"{sheet}: {dropped} point(s) without an error value left out.",
+                )
+            )
+            positions, errors = positions[keep], errors[keep]
+            upper, lower = upper[keep], lower[keep]
+    row, col = resistance_cell
+    resistance = to_float(rows[row][col]) if row < len(rows) and col < len(rows[row]) else None
+    return SheetData(
+        positions=np.ascontiguousarray(positions),
+        errors=np.ascontiguousarray(errors),
+        upper=np.ascontiguousarray(upper),
+        lower=np.ascontiguousarray(lower),
+        resistance=None if resistance is None or np.isnan(resistance) else resistance,
+        notes=tuple(notes),
+    )
+
+
+def _numeric_text(value: str) -> bool:
+    return not np.isnan(to_float(value))
+
+
+def _column_letter(index: int) -> str:
+    return chr(ord("A") + index) if index < 26 else f"#{index + 1}"
+
+
+def read_optional(
+    book: Workbook, sheet: str | None, read: Callable[[Workbook, str], SheetData]
+) -> tuple[SheetData | None, tuple[Note, ...]]:
+    """An untrimmed sheet only adds context: if it cannot be used, say so and go on.
+
+    A file-level failure (corrupt or over the cap) still stops the file.
+    """
+    if sheet is None:
+        return None, ()
+    try:
+        return read(book, sheet), ()
+    except InputFileError as exc:
+        if exc.code in FILE_LEVEL_CODES:
+            raise
+        return None, (Note(code=str(exc.code), message=f"Untrimmed data not used: {exc.message}"),)

@@ -1,0 +1,1 @@
+"""The central service: collects every station's results in PostgreSQL for QA."""

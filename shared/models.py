@@ -1,0 +1,131 @@
+"""Result models: what one analysed file produces.
+
+The same objects are written to the station's SQLite store, printed by
+`lta-agent analyze --json` and sent to central unchanged, so every field is
+plain JSON (no NaN: a value that does not exist is None).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.version import ANALYSIS_VERSION, __version__
+
+RESULT_SCHEMA_VERSION = 1
+
+
+class Status(StrEnum):
+    PASS = "Pass"  # noqa: S105 - a verdict, not a password
+    WARNING = "Warning"
+    FAIL = "Fail"
+    ERROR = "Error"
+    SKIPPED = "Skipped"
+
+    @property
+    def severity(self) -> int:
+        """Order used to pick a file's worst track: an unverifiable track ranks above a Fail."""
+        return _SEVERITY[self]
+
+
+_SEVERITY = {
+    Status.SKIPPED: 0,
+    Status.PASS: 1,
+    Status.WARNING: 2,
+    Status.FAIL: 3,
+    Status.ERROR: 4,
+}
+
+
+def worst_status(statuses: list[Status]) -> Status:
+    """A file's status is its worst track's; a file without tracks cannot pass."""
+    if not statuses:
+        return Status.ERROR
+    return max(statuses, key=lambda s: s.severity)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ErrorInfo(_Model):
+    code: str
+    message: str
+
+
+class Note(_Model):
+    """A data-quality observation about what was read (reported, never hidden)."""
+
+    code: str
+    message: str
+
+
+class TrimEffectiveness(_Model):
+    untrimmed_rms: float
+    trimmed_rms: float
+    improvement_pct: float | None
+    resistance_change_ohms: float | None
+    resistance_change_pct: float | None
+
+
+class TrackCurve(_Model):
+    """The arrays needed to plot a track: raw errors, limits (None = no spec there)."""
+
+    positions: list[float]
+    errors: list[float]
+    upper: list[float | None]
+    lower: list[float | None]
+    untrimmed_positions: list[float] | None = None
+    untrimmed_errors: list[float] | None = None
+
+
+class TrackResult(_Model):
+    track_id: str
+    status: Status
+    error: ErrorInfo | None = None
+    points: int = 0
+    sigma_gradient: float | None = None
+    sigma_threshold: float | None = None
+    sigma_pass: bool | None = None
+    optimal_offset: float | None = None
+    linearity_error: float | None = None
+    linearity_pass: bool | None = None
+    fail_points: int | None = None
+    raw_fail_points: int | None = None
+    linearity_spec: float | None = None
+    travel_length: float | None = None
+    untrimmed_resistance: float | None = None
+    trimmed_resistance: float | None = None
+    max_violation: float | None = None
+    mean_violation: float | None = None
+    margin_to_spec: float | None = Field(
+        default=None, description="Passing tracks: smallest distance to a limit, % of band width."
+    )
+    near_miss: bool = False
+    is_anomaly: bool = False
+    untrimmed_only: bool = False
+    trim: TrimEffectiveness | None = None
+    notes: list[Note] = Field(default_factory=list)
+    curve: TrackCurve | None = None
+
+
+class FileResult(_Model):
+    schema_version: int = RESULT_SCHEMA_VERSION
+    path: str
+    file_name: str
+    sha256: str | None = None
+    size_bytes: int | None = None
+    system: Literal["A", "B"] | None = None
+    model: str | None = None
+    serial: str | None = None
+    test_date: datetime | None = None
+    status: Status
+    error: ErrorInfo | None = None
+    tracks: list[TrackResult] = Field(default_factory=list)
+    notes: list[Note] = Field(default_factory=list)
+    analysed_at: datetime
+    analysis_version: str = ANALYSIS_VERSION
+    agent_version: str = __version__
