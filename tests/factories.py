@@ -1,0 +1,152 @@
+"""Real Excel files for tests, written cell by cell (openpyxl for .xlsx, xlwt for .xls)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openpyxl
+import xlwt
+
+Sheets = dict[str, list[list[Any]]]
+
+
+def write_workbook(path: Path, sheets: Sheets) -> Path:
+    """Write rows as given: None leaves a cell empty, strings stay text."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".xls":
+        book = xlwt.Workbook()
+        for name, rows in sheets.items():
+            sheet = book.add_sheet(name)
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    if value is not None:
+                        sheet.write(r, c, value)
+        book.save(str(path))
+    else:
+        wb = openpyxl.Workbook()
+        wb.remove(wb.active)
+        for name, rows in sheets.items():
+            ws = wb.create_sheet(name)
+            for r, row in enumerate(rows, start=1):
+                for c, value in enumerate(row, start=1):
+                    if value is not None:
+                        ws.cell(row=r, column=c, value=value)
+        wb.save(str(path))
+    return path
+
+
+def track_arrays(
+    n: int = 200,
+    spec: float = 0.01,
+    noise: float = 0.001,
+    seed: int = 0,
+    travel: float = 300.0,
+) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    positions = np.linspace(0.0, travel, n)
+    theory = np.linspace(0.0, 10.0, n)
+    errors = noise * np.sin(positions / 25.0) + rng.normal(0, noise / 10, n)
+    return {
+        "positions": positions,
+        "theory": theory,
+        "measured": theory + errors,
+        "errors": errors,
+        "upper": np.full(n, spec),
+        "lower": np.full(n, -spec),
+    }
+
+
+def system_a_sheet(
+    arrays: dict[str, np.ndarray],
+    model: Any = "8340-1",
+    serial: Any = "SN100",
+    date_serial: Any = 45618.375,
+    resistance: Any = 10000.0,
+) -> list[list[Any]]:
+    """Row 0 header (D..O) with metadata in A/B; data from row 1."""
+    n = arrays["positions"].size
+    rows: list[list[Any]] = [[None] * 15 for _ in range(max(n + 1, 14))]
+    rows[0][3:15] = [
+        "Meas V",
+        "Index",
+        "Theory V",
+        "Error",
+        "Position",
+        "Upper",
+        "Lower",
+        "Pass",
+        "Target",
+        None,
+        None,
+        "Travel",
+    ]
+    meta = {
+        0: ("Model", model),
+        1: ("Serial", serial),
+        5: ("Date", date_serial),
+        6: ("Comp", 0.0),
+        7: ("Nom Angle", 340.0),
+        8: ("Meas Angle", "NaN"),
+        9: ("Resistance", resistance),
+        12: ("Test Volts", 10.0),
+    }
+    for r, (label, value) in meta.items():
+        rows[r][0], rows[r][1] = label, value
+    for i in range(n):
+        row = rows[i + 1]
+        row[3] = _cell(arrays["measured"][i])
+        row[4] = i
+        row[5] = _cell(arrays["theory"][i])
+        row[6] = _cell(arrays["errors"][i])
+        row[7] = _cell(arrays["positions"][i])
+        row[8] = _cell(arrays["upper"][i])
+        row[9] = _cell(arrays["lower"][i])
+        row[10] = 1
+        row[14] = _cell(arrays["positions"][i] - arrays["positions"][0])
+    return rows
+
+
+def system_b_sheet(arrays: dict[str, np.ndarray], resistance: Any = 5000.0) -> list[list[Any]]:
+    """No header: data from row 0, R1 resistance."""
+    n = arrays["positions"].size
+    rows: list[list[Any]] = []
+    for i in range(n):
+        row: list[Any] = [None] * 18
+        row[0] = _cell(arrays["measured"][i])
+        row[1] = i
+        row[2] = _cell(arrays["theory"][i])
+        row[3] = _cell(arrays["errors"][i])
+        row[4] = _cell(arrays["positions"][i])
+        row[5] = _cell(arrays["upper"][i])
+        row[6] = _cell(arrays["lower"][i])
+        row[7] = 1.0
+        row[8] = _cell(arrays["positions"][i])
+        rows.append(row)
+    rows[0][17] = resistance
+    return rows
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float | np.floating) and np.isnan(value):
+        return None
+    return float(value) if isinstance(value, np.floating | float | int) else value
+
+
+def system_a_file(path: Path, tracks: int = 1, trimmed: bool = True, **kw: Any) -> Path:
+    sheets: Sheets = {}
+    for t in range(1, tracks + 1):
+        untrimmed = track_arrays(seed=10 + t, noise=0.05)
+        sheets[f"SEC1 TRK{t} 0"] = system_a_sheet(untrimmed, resistance=9500.0)
+        if trimmed:
+            sheets[f"SEC1 TRK{t} TRM"] = system_a_sheet(track_arrays(seed=t), **kw)
+    return write_workbook(path, sheets)
+
+
+def system_b_file(path: Path, arrays: dict[str, np.ndarray] | None = None) -> Path:
+    sheets: Sheets = {
+        "test": system_b_sheet(track_arrays(seed=5, noise=0.05), resistance=4800.0),
+        "Lin Error": system_b_sheet(arrays or track_arrays(seed=6)),
+    }
+    return write_workbook(path, sheets)

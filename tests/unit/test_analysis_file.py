@@ -1,0 +1,211 @@
+"""From a file on disk to a verdict, including every kind of bad input."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agent.analysis.file import analyse_file, is_candidate
+from shared.analysis_settings import AnalysisSettings, ModelOverride
+from shared.errors import ErrorCode, NoteCode
+from shared.models import Status
+from tests.factories import (
+    system_a_file,
+    system_a_sheet,
+    system_b_file,
+    system_b_sheet,
+    track_arrays,
+    write_workbook,
+)
+
+
+def lin_error_file(path: Path, arrays: dict[str, np.ndarray]) -> Path:
+    return write_workbook(path, {"Lin Error": system_b_sheet(arrays)})
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xls"])
+def test_a_good_unit_passes_with_every_metric(tmp_path: Path, suffix: str) -> None:
+    path = system_a_file(tmp_path / f"8340-1_SN1_TA_Test Data_11-22-2024{suffix}", tracks=2)
+    result = analyse_file(path)
+    assert result.status is Status.PASS
+    assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert result.system == "A" and len(result.tracks) == 2
+    track = result.tracks[0]
+    assert track.points == 200 and track.fail_points == 0 and track.linearity_pass
+    assert track.linearity_spec == pytest.approx(0.01)
+    assert track.travel_length == pytest.approx(300.0)
+    assert track.sigma_threshold == pytest.approx(0.01 / (24 * 3))
+    assert track.margin_to_spec is not None and track.margin_to_spec > 20
+    assert track.trim is not None and track.trim.improvement_pct > 50
+    assert track.trim.resistance_change_ohms == pytest.approx(500.0)
+    assert track.curve is not None and len(track.curve.errors) == 200
+
+
+def test_points_outside_any_offset_fail(tmp_path: Path) -> None:
+    arrays = track_arrays(n=100, spec=0.01)
+    arrays["errors"][10] = 0.05
+    arrays["errors"][60] = -0.05
+    result = analyse_file(lin_error_file(tmp_path / "8340-1_SN2.xlsx", arrays))
+    track = result.tracks[0]
+    assert result.status is Status.FAIL and track.status is Status.FAIL
+    assert track.fail_points == 2 and track.raw_fail_points == 2  # no shift rescues them
+    assert track.max_violation > 0.02 and track.margin_to_spec is None
+
+
+def test_an_offset_rescues_a_shifted_curve(tmp_path: Path) -> None:
+    arrays = track_arrays(n=100, spec=0.01, noise=0.002)
+    arrays["errors"] = arrays["errors"] + 0.0095
+    track = analyse_file(lin_error_file(tmp_path / "8340-1_SN3.xlsx", arrays)).tracks[0]
+    assert track.raw_fail_points > 0 and track.fail_points == 0
+    assert track.optimal_offset == pytest.approx(-0.0095, abs=0.002)
+
+
+def test_rough_trim_warns_and_near_miss_is_flagged(tmp_path: Path) -> None:
+    arrays = track_arrays(n=300, spec=0.01, noise=0.0005)
+    arrays["errors"] = arrays["errors"] + 0.008 * np.sin(np.arange(300) / 2.0)
+    track = analyse_file(lin_error_file(tmp_path / "8340-1_SN4.xlsx", arrays)).tracks[0]
+    assert track.status is Status.WARNING and not track.sigma_pass and track.linearity_pass
+    assert track.near_miss
+
+
+def test_untrimmed_straight_line_is_an_anomaly(tmp_path: Path) -> None:
+    path = system_a_file(tmp_path / "8340-1_SN5.xlsx", trimmed=False)
+    arrays = track_arrays(n=200, spec=0.2)
+    arrays["errors"] = 0.0005 * arrays["positions"]
+    path = lin_error_file(tmp_path / "8340-1_SN6.xlsx", arrays)
+    track = analyse_file(path).tracks[0]
+    assert track.is_anomaly
+    result = analyse_file(system_a_file(tmp_path / "8340-1_SN7.xlsx", trimmed=False))
+    assert result.tracks[0].untrimmed_only and result.tracks[0].trim is None
+
+
+def test_model_overrides_change_threshold_and_supply_a_band(tmp_path: Path) -> None:
+    arrays = track_arrays(n=100)
+    arrays["upper"][:] = np.nan
+    arrays["lower"][:] = np.nan
+    path = lin_error_file(tmp_path / "8340-1_SN8.xlsx", arrays)
+    plain = analyse_file(path).tracks[0]
+    assert NoteCode.NO_LIMITS in [n.code for n in plain.notes]
+    assert plain.linearity_spec == 0.01
+    settings = AnalysisSettings(
+        model_overrides={"8340": ModelOverride(sigma_threshold=1e-9, linearity_spec=0.0001)}
+    )
+    track = analyse_file(path, settings).tracks[0]
+    assert track.sigma_threshold == 1e-9 and track.linearity_spec == 0.0001
+    assert track.status is Status.FAIL  # the override band is far tighter than the curve
+    assert track.curve is not None and track.curve.upper[0] == 0.0001
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"", ErrorCode.UNREADABLE_FILE),
+        (b"just some text, renamed", ErrorCode.UNREADABLE_FILE),
+    ],
+)
+def test_unreadable_files(tmp_path: Path, content: bytes, code: ErrorCode) -> None:
+    path = tmp_path / "8340-1_SN9.xlsx"
+    path.write_bytes(content)
+    result = analyse_file(path)
+    assert result.status is Status.ERROR and result.error.code == code
+    assert "8340-1_SN9.xlsx" in result.error.message
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xls"])
+def test_truncated_files(tmp_path: Path, suffix: str) -> None:
+    good = system_a_file(tmp_path / f"good{suffix}")
+    bad = tmp_path / f"8340-1_SN10{suffix}"
+    bad.write_bytes(good.read_bytes()[: good.stat().st_size // 3])
+    result = analyse_file(bad)
+    assert result.status is Status.ERROR and result.error.code == ErrorCode.UNREADABLE_FILE
+
+
+def test_missing_file_and_size_cap(tmp_path: Path) -> None:
+    assert analyse_file(tmp_path / "nope.xlsx").error.code == ErrorCode.FILE_NOT_FOUND
+    path = system_b_file(tmp_path / "8340-1_SN11.xlsx")
+    result = analyse_file(path, AnalysisSettings(max_file_bytes=1000))
+    assert result.error.code == ErrorCode.TOO_LARGE and "MB" in result.error.message
+
+
+def test_too_few_points_and_absurd_values(tmp_path: Path) -> None:
+    short = analyse_file(lin_error_file(tmp_path / "8340-1_SN12.xlsx", track_arrays(n=9)))
+    assert short.status is Status.ERROR
+    assert short.error.code == ErrorCode.INSUFFICIENT_POINTS
+    arrays = track_arrays(n=50)
+    arrays["errors"][7] = 1e30
+    absurd = analyse_file(lin_error_file(tmp_path / "8340-1_SN13.xlsx", arrays))
+    assert absurd.error.code == ErrorCode.IMPLAUSIBLE_DATA
+    arrays = track_arrays(n=50)
+    arrays["positions"] = arrays["positions"][::-1].copy()
+    backwards = analyse_file(lin_error_file(tmp_path / "8340-1_SN14.xlsx", arrays))
+    assert backwards.error.code == ErrorCode.IMPLAUSIBLE_DATA
+
+
+def test_small_data_quality_problems_are_notes_not_errors(tmp_path: Path) -> None:
+    arrays = track_arrays(n=50)
+    arrays["positions"][20] = arrays["positions"][19]
+    arrays["upper"][30], arrays["lower"][30] = -0.01, 0.01
+    track = analyse_file(lin_error_file(tmp_path / "8340-1_SN15.xlsx", arrays)).tracks[0]
+    codes = [n.code for n in track.notes]
+    assert NoteCode.POSITIONS_NOT_INCREASING in codes and NoteCode.LIMITS_INVERTED in codes
+    assert track.fail_points == 1
+    zeros = track_arrays(n=50)
+    zeros["errors"][:] = 0.0
+    track = analyse_file(lin_error_file(tmp_path / "8340-1_SN16.xlsx", zeros)).tracks[0]
+    assert NoteCode.ALL_ZERO_ERROR in [n.code for n in track.notes]
+
+
+def test_one_bad_track_makes_the_file_an_error_but_keeps_the_other(tmp_path: Path) -> None:
+    sheets = {"SEC1 TRK1 TRM": [[None]], "SEC1 TRK2 TRM": system_a_sheet(track_arrays())}
+    result = analyse_file(write_workbook(tmp_path / "8340-1_SN17.xlsx", sheets))
+    assert result.status is Status.ERROR and result.error.code == ErrorCode.NO_DATA
+    assert result.tracks[1].status is Status.PASS
+
+
+def test_skipped_files(tmp_path: Path) -> None:
+    scrap = system_b_file(tmp_path / "8340-1_SN18_scrap.xlsx")
+    assert analyse_file(scrap).status is Status.SKIPPED
+    shop = write_workbook(tmp_path / "8340-1_SN19.xlsx", {"test": system_b_sheet(track_arrays())})
+    result = analyse_file(shop)
+    assert result.status is Status.SKIPPED and result.error.code == ErrorCode.NOT_TRIM_FILE
+
+
+def test_candidates() -> None:
+    assert is_candidate(Path("a.xlsx")) and is_candidate(Path("b.XLS"))
+    assert not is_candidate(Path("~$a.xlsx")) and not is_candidate(Path("a.csv"))
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    folder = tmp_path_factory.mktemp("pristine")
+    return {
+        suffix: system_a_file(folder / f"8340-1_SN20{suffix}", tracks=2).read_bytes()
+        for suffix in (".xlsx", ".xls")
+    }
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    suffix=st.sampled_from([".xlsx", ".xls"]),
+    where=st.floats(0.0, 1.0),
+    junk=st.binary(min_size=1, max_size=64),
+    cut=st.booleans(),
+)
+def test_corrupt_bytes_never_raise(
+    tmp_path: Path, pristine: dict[str, bytes], suffix: str, where: float, junk: bytes, cut: bool
+) -> None:
+    data = bytearray(pristine[suffix])
+    at = int(where * (len(data) - 1))
+    data = data[:at] if cut else data[:at] + junk + data[at + len(junk) :]
+    path = tmp_path / f"8340-1_SN21{suffix}"
+    path.write_bytes(bytes(data))
+    result = analyse_file(path)
+    assert result.status in set(Status)
+    assert result.error is None or result.error.code != ErrorCode.INTERNAL_ERROR
