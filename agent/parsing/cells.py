@@ -54,23 +54,42 @@ def is_text_in_number_cell(value: Any) -> bool:
     return math.isnan(to_float(value))
 
 
-def column(rows: Sequence[Row], col: int, start: int, stop: int) -> np.ndarray:
-    """Column col of rows[start:stop] as float64 (NaN where there is no number)."""
-    values = [r[col] if col < len(r) else "" for r in rows[start:stop]]
-    numbers = (v if type(v) is float else to_float(v) for v in values)
-    return np.fromiter(numbers, dtype=np.float64, count=len(values))
+def columns(rows: Sequence[Row], cols: Sequence[int], start: int) -> list[tuple[Any, ...]]:
+    """The cells of the given columns from row `start` down, one tuple per column.
+
+    calamine hands back a rectangle, so one C-level transpose does it; ragged
+    rows (other writers) are padded with blanks first.
+    """
+    block = rows[start:]
+    if not block:
+        return [() for _ in cols]
+    width = max(cols) + 1
+    if min(map(len, block)) < width:
+        block = [list(r) + [""] * (width - len(r)) for r in block]
+    transposed = list(zip(*block, strict=False))
+    return [transposed[c] for c in cols]
 
 
-def count_text(rows: Sequence[Row], cols: Sequence[int], start: int, stop: int) -> int:
-    """How many cells in those columns hold text (or junk) where a number belongs."""
-    total = 0
-    for r in rows[start:stop]:
-        for c in cols:
-            if c < len(r):
-                v = r[c]
-                if type(v) is not float and is_text_in_number_cell(v):
-                    total += 1
-    return total
+def to_numbers(values: Sequence[Any]) -> tuple[np.ndarray, int]:
+    """Cells as float64 (NaN where there is no number) and how many held text.
+
+    Most columns are all numbers: numpy converts those in one call. Anything
+    else (blanks, "#VALUE!") takes the per-cell path.
+    """
+    try:
+        numbers = np.array(values, dtype=np.float64)
+    except (ValueError, TypeError):
+        numbers = np.fromiter(
+            (v if type(v) is float else to_float(v) for v in values),
+            dtype=np.float64,
+            count=len(values),
+        )
+        return numbers, sum(1 for v in values if type(v) is not float and is_text_in_number_cell(v))
+    bad = ~np.isfinite(numbers)  # only text such as "NaN" or "inf" gets here as non-finite
+    if bad.any():
+        numbers[bad] = np.nan
+        return numbers, int(bad.sum())
+    return numbers, 0
 
 
 def to_text(value: Any) -> str | None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from agent.parsing.cells import Row, column, count_text, to_float
+from agent.parsing.cells import Row, columns, to_float, to_numbers
 from shared.errors import ErrorCode, InputFileError, NoteCode
 from shared.models import ErrorInfo, Note
 
@@ -91,20 +91,18 @@ def read_sheet(
 ) -> SheetData:
     """Data block of one sheet: stop at the first blank position; fill or drop missing errors."""
     start = first_data_row(rows, cols.position, sheet)
-    positions = column(rows, cols.position, start, len(rows))
+    raw = columns(
+        rows, (cols.position, cols.error, cols.measured, cols.theory, cols.upper, cols.lower), start
+    )
+    positions, _ = to_numbers(raw[0])
     blank = np.flatnonzero(np.isnan(positions))
-    stop = start + (int(blank[0]) if blank.size else positions.size)
-    positions = positions[: stop - start]
-    errors = column(rows, cols.error, start, stop)
-    measured = column(rows, cols.measured, start, stop)
-    theory = column(rows, cols.theory, start, stop)
-    upper = column(rows, cols.upper, start, stop)
-    lower = column(rows, cols.lower, start, stop)
+    stop = int(blank[0]) if blank.size else positions.size
+    positions = positions[:stop]
+    converted = [to_numbers(values[:stop]) for values in raw[1:]]
+    errors, measured, theory, upper, lower = (numbers for numbers, _ in converted)
     notes: list[Note] = []
 
-    text_cells = count_text(
-        rows, (cols.error, cols.measured, cols.theory, cols.upper, cols.lower), start, stop
-    )
+    text_cells = sum(text for _, text in converted)
     if text_cells:
         notes.append(
             Note(

@@ -1,0 +1,18 @@
+"""Trim-station simulator: realistic, reproducible result files for demos and load tests."""
+
+from agent.simulate.names import file_name, pick_format
+from agent.simulate.station import simulate_station
+from agent.simulate.units import OUTCOMES, TrackSpec, UnitSpec, simulate_unit
+from agent.simulate.writers import unit_sheets, write_unit
+
+__all__ = [
+    "OUTCOMES",
+    "TrackSpec",
+    "UnitSpec",
+    "file_name",
+    "pick_format",
+    "simulate_station",
+    "simulate_unit",
+    "unit_sheets",
+    "write_unit",
+]

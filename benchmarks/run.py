@@ -1,0 +1,26 @@
+"""Print every benchmark figure: `make bench` (or `python -m benchmarks.run [section...]`)."""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+from benchmarks import analysis
+
+SECTIONS = {"analysis": analysis.run}
+
+
+def main(argv: list[str]) -> None:
+    chosen = argv or list(SECTIONS)
+    print(
+        f"# Laser Trim Analyzer Edge benchmarks ({platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()})"
+    )
+    for name in chosen:
+        print(f"\n## {name}")
+        for label, value in SECTIONS[name]():
+            print(f"{label:<62} {value}", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
