@@ -18,6 +18,16 @@ from shared.errors import ErrorCode, InputFileError
 
 Rows = list[list[Any]]
 
+# calamine raises several unrelated types for bad files, and a Rust panic on a
+# mangled one arrives as pyo3's PanicException, which derives from
+# BaseException. All of them mean "this file cannot be read".
+_READER_FAILURES = BaseException
+
+
+def _reraise_interrupts(exc: BaseException) -> None:
+    if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+        raise exc
+
 
 class Workbook:
     """The sheets of one file, each read at most once."""
@@ -29,7 +39,8 @@ class Workbook:
         try:
             self._book = CalamineWorkbook.from_filelike(io.BytesIO(content))
             self.sheet_names: list[str] = list(self._book.sheet_names)
-        except Exception as exc:  # calamine raises several unrelated types
+        except _READER_FAILURES as exc:
+            _reraise_interrupts(exc)
             raise InputFileError(
                 ErrorCode.UNREADABLE_FILE,
                 f"{path.name} is not a readable Excel workbook ({_short(exc)}). "
@@ -53,7 +64,8 @@ class Workbook:
             rows: Rows = sheet.to_python(skip_empty_area=False)
         except InputFileError:
             raise
-        except Exception as exc:
+        except _READER_FAILURES as exc:
+            _reraise_interrupts(exc)
             raise InputFileError(
                 ErrorCode.UNREADABLE_FILE,
                 f"Sheet '{name}' of {self.path.name} cannot be read ({_short(exc)}); "

@@ -120,3 +120,19 @@ def test_console_script_runs(folder: Path) -> None:
         [sys.executable, "-m", "agent.cli", "--version"], capture_output=True, text=True, check=True
     )
     assert version.stdout.startswith("lta-agent ")
+
+
+def test_simulate_command_writes_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--out", str(tmp_path / "inbox"), "--count", "4", "--seed", "3"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 4 and all(Path(p).exists() for p in printed)
+    assert main(["analyze", str(tmp_path / "inbox")]) == EXIT_OK
+
+
+def test_demo_simulates_and_analyses(capsys: pytest.CaptureFixture[str]) -> None:
+    from agent.demo import run_demo
+
+    counts = run_demo(count=12, seed=5)
+    assert sum(counts.values()) == 12
+    out = capsys.readouterr().out
+    assert "12 units:" in out and "yield" in out
