@@ -1,21 +1,17 @@
-"""Analyse many files, in parallel when there are enough of them to pay for it."""
+"""Analyse many files, each worker a supervised child process (agent/isolation.py)."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from agent.analysis.file import analyse_file, is_candidate
-from agent.analysis.warmup import warm_up
+from agent.analysis.file import is_candidate
+from agent.isolation import IsolatedAnalyser
 from shared.analysis_settings import AnalysisSettings
 from shared.models import FileResult
-
-MIN_FILES_PER_WORKER = 8
-CHUNK_SIZE = 8
-
-_worker_settings: AnalysisSettings | None = None
 
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:
@@ -33,33 +29,35 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _init_worker(settings: AnalysisSettings) -> None:
-    global _worker_settings  # one settings object per worker process
-    _worker_settings = settings
-    warm_up()
-
-
-def _analyse_in_worker(path: Path) -> FileResult:
-    return analyse_file(path, _worker_settings)
-
-
 def analyse_paths(
     files: list[Path], settings: AnalysisSettings, workers: int | None = None
 ) -> Iterator[FileResult]:
-    """Results in the order of files; a process pool only when each worker gets real work."""
+    """Results in the order of files. Each thread drives its own child process."""
     workers = default_workers() if workers is None else max(1, workers)
-    warm_up()
-    if workers == 1 or len(files) < 2 * MIN_FILES_PER_WORKER:
-        for path in files:
-            yield analyse_file(path, settings)
-        return
-    workers = min(workers, len(files) // MIN_FILES_PER_WORKER)
-    with multiprocessing.get_context(_start_method()).Pool(
-        workers, initializer=_init_worker, initargs=(settings,)
-    ) as pool:
-        yield from pool.imap(_analyse_in_worker, files, chunksize=CHUNK_SIZE)
+    workers = max(1, min(workers, len(files)))
+    local = threading.local()
+    analysers: list[IsolatedAnalyser] = []
+    lock = threading.Lock()
+
+    def analyse(path: Path) -> FileResult:
+        analyser = getattr(local, "analyser", None)
+        if analyser is None:
+            analyser = IsolatedAnalyser(settings, start_method=_start_method())
+            local.analyser = analyser
+            with lock:
+                analysers.append(analyser)
+        return analyser.analyse(path)
+
+    try:
+        with ThreadPoolExecutor(workers, thread_name_prefix="lta-analyse") as pool:
+            yield from pool.map(analyse, files)
+    finally:
+        for analyser in analysers:
+            analyser.close()
 
 
 def _start_method() -> str:
-    """fork lets workers inherit loaded kernels; elsewhere they load them from the disk cache."""
+    """fork starts a worker in milliseconds; elsewhere workers load kernels from the disk cache."""
+    import multiprocessing
+
     return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"

@@ -79,7 +79,37 @@ def analyse_file(path: Path, settings: AnalysisSettings | None = None) -> FileRe
         content = read_content(path, settings.max_file_bytes)
     except InputFileError as exc:
         return _failed(path, Status.ERROR, exc.code, exc.message)
+    return analyse_content(path, content, settings)
+
+
+def analyse_content(
+    path: Path, content: bytes, settings: AnalysisSettings | None = None
+) -> FileResult:
+    """Analyse bytes already read from path (the watcher hashes them first)."""
+    settings = settings or AnalysisSettings()
     digest = hashlib.sha256(content).hexdigest()
+    reason = not_trim_reason(path.name)
+    if reason:
+        return _failed(path, Status.SKIPPED, ErrorCode.NOT_TRIM_FILE, reason, digest, len(content))
+    if not content:
+        return _failed(
+            path,
+            Status.ERROR,
+            ErrorCode.UNREADABLE_FILE,
+            f"{path.name} is empty (0 bytes); the station may still be writing it.",
+            digest,
+            0,
+        )
+    if len(content) > settings.max_file_bytes:
+        return _failed(
+            path,
+            Status.ERROR,
+            ErrorCode.TOO_LARGE,
+            f"{path.name} is {len(content) / 1e6:.1f} MB, over the cap of "
+            f"{settings.max_file_bytes / 1e6:.1f} MB.",
+            digest,
+            len(content),
+        )
     try:
         return _analyse_content(path, content, digest, settings)
     except FileSkipped as exc:

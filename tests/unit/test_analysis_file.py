@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.analysis.file import analyse_file, is_candidate
+from agent.isolation import IsolatedAnalyser
 from shared.analysis_settings import AnalysisSettings, ModelOverride
 from shared.errors import ErrorCode, NoteCode
 from shared.models import Status
@@ -189,8 +191,14 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     }
 
 
+@pytest.fixture(scope="module")
+def analyser() -> Iterator[IsolatedAnalyser]:
+    with IsolatedAnalyser(AnalysisSettings(), start_method="fork") as isolated:
+        yield isolated
+
+
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     suffix=st.sampled_from([".xlsx", ".xls"]),
@@ -199,13 +207,20 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     cut=st.booleans(),
 )
 def test_corrupt_bytes_never_raise(
-    tmp_path: Path, pristine: dict[str, bytes], suffix: str, where: float, junk: bytes, cut: bool
+    tmp_path: Path,
+    pristine: dict[str, bytes],
+    analyser: IsolatedAnalyser,
+    suffix: str,
+    where: float,
+    junk: bytes,
+    cut: bool,
 ) -> None:
+    """The product path (a supervised worker): corrupt bytes give a verdict, never a crash."""
     data = bytearray(pristine[suffix])
     at = int(where * (len(data) - 1))
     data = data[:at] if cut else data[:at] + junk + data[at + len(junk) :]
     path = tmp_path / f"8340-1_SN21{suffix}"
     path.write_bytes(bytes(data))
-    result = analyse_file(path)
+    result = analyser.analyse(path, path.read_bytes())
     assert result.status in set(Status)
     assert result.error is None or result.error.code != ErrorCode.INTERNAL_ERROR
