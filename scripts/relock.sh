@@ -6,7 +6,7 @@
 # See docs/decisions/0002-poetry-lock-and-pip-install.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-: "${LTA_LOCK_INDEX_URL:?set LTA_LOCK_INDEX_URL to your package index's simple API URL}"
+: "${LTA_LOCK_INDEX_URL:?set LTA_LOCK_INDEX_URL to the simple API URL of your package index}"
 
 cp pyproject.toml .pyproject.toml.orig
 trap 'mv .pyproject.toml.orig pyproject.toml' EXIT

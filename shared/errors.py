@@ -22,6 +22,9 @@ class ErrorCode(StrEnum):
     IMPLAUSIBLE_DATA = "implausible_data"
     NOT_TRIM_FILE = "not_trim_file"
     INTERNAL_ERROR = "internal_error"
+    CONFIG_INVALID = "config_invalid"
+    STARTUP_FAILED = "startup_failed"
+    STORE_FAILED = "store_failed"
 
 
 class NoteCode(StrEnum):
