@@ -1,0 +1,82 @@
+"""What the running agent knows about itself: health, last error, metrics.
+
+The watcher and sync job report into it; the web app reads it. Metrics use
+prometheus_client with a registry per agent, so tests can run many agents in
+one process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.files = Counter(
+            "lta_files_analysed_total",
+            "Files analysed and recorded, by verdict.",
+            ["status"],
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "lta_file_errors_total",
+            "Files whose verdict is Error, by error code.",
+            ["code"],
+            registry=self.registry,
+        )
+        self.read_retries = Counter(
+            "lta_file_read_retries_total",
+            "Reads of inbox files that failed (locked, vanished) and will be retried.",
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "lta_analysis_seconds",
+            "Time from reading a file to its verdict being stored.",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.outbox_pending = Gauge(
+            "lta_outbox_pending", "Results not yet delivered to central.", registry=self.registry
+        )
+        self.files_waiting = Gauge(
+            "lta_files_waiting", "Inbox files seen but not yet analysed.", registry=self.registry
+        )
+
+
+@dataclass
+class Runtime:
+    station_id: str
+    station_name: str
+    inboxes: list[str]
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    metrics: Metrics = field(default_factory=Metrics)
+    files_waiting: int = 0
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    last_scan_monotonic: float | None = None
+    watching: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def report_scan(self, waiting: int) -> None:
+        with self._lock:
+            self.files_waiting = waiting
+            self.last_scan_monotonic = time.monotonic()
+            self.watching = True
+        self.metrics.files_waiting.set(waiting)
+
+    def report_error(self, message: str) -> None:
+        with self._lock:
+            self.last_error = message
+            self.last_error_at = datetime.now(UTC)
+
+    def scan_age_s(self) -> float | None:
+        last = self.last_scan_monotonic
+        return None if last is None else time.monotonic() - last

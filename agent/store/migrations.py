@@ -1,0 +1,105 @@
+"""Schema versions, applied in order on start; each is plain SQL in one transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+from agent.store.database import transaction
+
+MIGRATIONS: list[str] = [
+    # 1: files, results with their tracks and curves, outbox
+    """
+    CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        mtime_ns INTEGER,
+        seen_at TEXT NOT NULL,
+        analysed_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error_code TEXT,
+        error_message TEXT
+    );
+    CREATE INDEX files_path ON files(path);
+
+    CREATE TABLE results (
+        id INTEGER PRIMARY KEY,
+        result_id TEXT NOT NULL UNIQUE,
+        file_id INTEGER NOT NULL UNIQUE REFERENCES files(id),
+        station_id TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        system TEXT,
+        model TEXT,
+        serial TEXT,
+        test_date TEXT,
+        analysed_at TEXT NOT NULL,
+        error_code TEXT,
+        error_message TEXT,
+        near_miss INTEGER NOT NULL DEFAULT 0,
+        is_anomaly INTEGER NOT NULL DEFAULT 0,
+        document TEXT NOT NULL
+    );
+    CREATE INDEX results_analysed_at ON results(analysed_at);
+
+    CREATE TABLE tracks (
+        id INTEGER PRIMARY KEY,
+        result_pk INTEGER NOT NULL REFERENCES results(id),
+        track_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        points INTEGER NOT NULL,
+        sigma_gradient REAL,
+        sigma_threshold REAL,
+        linearity_error REAL,
+        linearity_spec REAL,
+        optimal_offset REAL,
+        fail_points INTEGER,
+        positions BLOB,
+        errors BLOB,
+        upper BLOB,
+        lower BLOB,
+        untrimmed_positions BLOB,
+        untrimmed_errors BLOB,
+        UNIQUE (result_pk, track_id)
+    );
+
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        result_pk INTEGER NOT NULL UNIQUE REFERENCES results(id),
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        delivered_at TEXT
+    );
+    CREATE INDEX outbox_state ON outbox(state, id);
+    """,
+]
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version "
+        "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema to the newest version; returns the version now in place."""
+    version = current_version(conn)
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        statements = [s.strip() for s in script.split(";") if s.strip()]
+        with transaction(conn):  # all of a migration or none of it
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                (number, datetime.now(UTC).isoformat()),
+            )
+        version = number
+    return version

@@ -1,0 +1,136 @@
+"""Queries the page, the API and the watcher make; each is one or two indexed statements."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from agent.store.codec import curve_from_row, iso, parse_iso
+from shared.models import FileResult, Status, TrackResult
+
+SUMMARY_COLUMNS = (
+    "r.id AS pk, r.result_id, f.sha256, r.file_name, r.status, r.model, r.serial, r.system, "
+    "r.test_date, r.analysed_at, r.error_code, r.error_message, r.near_miss, r.is_anomaly"
+)
+TRACK_SUMMARY_COLUMNS = (
+    "result_pk, track_id, status, points, sigma_gradient, sigma_threshold, linearity_error, "
+    "linearity_spec, fail_points"
+)
+# Built from constants only; every value goes through a placeholder.
+SUMMARY_SQL = f"SELECT {SUMMARY_COLUMNS} FROM results r JOIN files f ON f.id = r.file_id"  # noqa: S608
+COUNTED = (Status.PASS, Status.WARNING, Status.FAIL, Status.ERROR)
+
+
+def _summary(row: sqlite3.Row, tracks: list[dict[str, Any]]) -> dict[str, Any]:
+    item = dict(row)
+    code, message = item.pop("error_code"), item.pop("error_message")
+    item["error"] = {"code": code, "message": message} if code else None
+    item["near_miss"] = bool(item["near_miss"])
+    item["is_anomaly"] = bool(item["is_anomaly"])
+    item["tracks"] = tracks
+    return item
+
+
+def recent(
+    conn: sqlite3.Connection, limit: int = 50, before: int | None = None
+) -> list[dict[str, Any]]:
+    """Newest first; `before` is the pk of the last item already shown (keyset paging)."""
+    sql = SUMMARY_SQL
+    params: list[Any] = []
+    if before is not None:
+        sql += " WHERE r.id < ?"
+        params.append(before)
+    sql += " ORDER BY r.id DESC LIMIT ?"
+    params.append(limit)
+    rows = conn.execute(sql, params).fetchall()
+    if not rows:
+        return []
+    pks = [row["pk"] for row in rows]
+    tracks: dict[int, list[dict[str, Any]]] = {pk: [] for pk in pks}
+    marks = ",".join("?" * len(pks))
+    for track in conn.execute(
+        f"SELECT {TRACK_SUMMARY_COLUMNS} FROM tracks WHERE result_pk IN ({marks}) "  # noqa: S608 - only placeholders
+        "ORDER BY result_pk, track_id",
+        pks,
+    ):
+        item = dict(track)
+        tracks[item.pop("result_pk")].append(item)
+    return [_summary(row, tracks[row["pk"]]) for row in rows]
+
+
+def latest(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    items = recent(conn, limit=1)
+    return items[0] if items else None
+
+
+def find_pk(conn: sqlite3.Connection, key: str) -> int | None:
+    """A result by its pk (digits) or its result_id (UUID)."""
+    if key.isdigit():
+        row = conn.execute("SELECT id FROM results WHERE id = ?", (int(key),)).fetchone()
+    else:
+        row = conn.execute("SELECT id FROM results WHERE result_id = ?", (key,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def load_result(conn: sqlite3.Connection, pk: int) -> FileResult | None:
+    """The full result as analysed, curves included."""
+    row = conn.execute("SELECT document FROM results WHERE id = ?", (pk,)).fetchone()
+    if row is None:
+        return None
+    result = FileResult.model_validate_json(row["document"])
+    curves = {
+        t["track_id"]: curve_from_row(dict(t))
+        for t in conn.execute(
+            "SELECT track_id, positions, errors, upper, lower, untrimmed_positions, "
+            "untrimmed_errors FROM tracks WHERE result_pk = ?",
+            (pk,),
+        )
+    }
+    tracks: list[TrackResult] = [
+        t.model_copy(update={"curve": curves.get(t.track_id)}) for t in result.tracks
+    ]
+    return result.model_copy(update={"tracks": tracks})
+
+
+def result_meta(conn: sqlite3.Connection, pk: int) -> dict[str, Any] | None:
+    row = conn.execute(SUMMARY_SQL + " WHERE r.id = ?", (pk,)).fetchone()
+    return None if row is None else _summary(row, [])
+
+
+def counts_since(conn: sqlite3.Connection, since: datetime) -> dict[str, int]:
+    counts = {status.value: 0 for status in COUNTED}
+    for row in conn.execute(
+        "SELECT status, COUNT(*) AS n FROM results WHERE analysed_at >= ? GROUP BY status",
+        (iso(since),),
+    ):
+        if row["status"] in counts:
+            counts[row["status"]] = int(row["n"])
+    return counts
+
+
+def outbox_stats(conn: sqlite3.Connection, now: datetime) -> dict[str, Any]:
+    row = conn.execute(
+        "SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM outbox WHERE state = 'pending'"
+    ).fetchone()
+    dead = conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'dead'").fetchone()[0]
+    oldest = row["oldest"]
+    age = None if oldest is None else max(0.0, (now - parse_iso(oldest)).total_seconds())
+    return {"pending": int(row["pending"]), "oldest_age_s": age, "dead": int(dead)}
+
+
+def is_known(conn: sqlite3.Connection, sha256: str) -> bool:
+    return conn.execute("SELECT 1 FROM files WHERE sha256 = ?", (sha256,)).fetchone() is not None
+
+
+def known_by_stat(conn: sqlite3.Connection, path: str, size: int, mtime_ns: int) -> bool:
+    """A file recorded from this path with this size and mtime: no need to read it again."""
+    row = conn.execute(
+        "SELECT 1 FROM files WHERE path = ? AND size_bytes = ? AND mtime_ns = ? LIMIT 1",
+        (path, size, mtime_ns),
+    ).fetchone()
+    return row is not None
+
+
+def count_results(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM results").fetchone()[0])

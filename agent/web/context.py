@@ -1,0 +1,25 @@
+"""What every request handler may use, stored on the Flask app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+
+from agent.runtime import Runtime
+from agent.store.store import Store
+
+
+@dataclass(frozen=True)
+class AgentContext:
+    store: Store
+    runtime: Runtime
+    shift_starts: tuple[str, ...]  # "HH:MM" local; empty = calendar day
+    page_refresh_ms: int = 500
+    health_max_scan_age_s: float = 30.0
+
+
+def context() -> AgentContext:
+    ctx: Any = current_app.extensions["lta"]
+    return ctx  # type: ignore[no-any-return]

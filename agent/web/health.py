@@ -1,0 +1,39 @@
+"""/healthz for IT monitoring and /metrics for Prometheus."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+from prometheus_client import generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from agent.store import reads
+from agent.web.context import context
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    ctx = context()
+    store_ok = ctx.store.healthy()
+    age = ctx.runtime.scan_age_s()
+    watcher_ok = age is not None and age <= ctx.health_max_scan_age_s
+    body = {
+        "status": "ok" if store_ok and watcher_ok else "unhealthy",
+        "store": "ok" if store_ok else "failed",
+        "watcher": "ok" if watcher_ok else ("starting" if age is None else "stalled"),
+        "last_scan_age_s": age,
+    }
+    return jsonify(body), 200 if body["status"] == "ok" else 503
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    ctx = context()
+    if ctx.store.healthy():
+        pending = reads.outbox_stats(ctx.store.read(), datetime.now(UTC))["pending"]
+        ctx.runtime.metrics.outbox_pending.set(pending)
+    return Response(generate_latest(ctx.runtime.metrics.registry), mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,50 @@
+"""The /api/status document, shared by the JSON API and the status page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from agent.store import reads
+from agent.web.context import AgentContext
+
+
+def shift_start(now: datetime, starts: tuple[str, ...]) -> datetime:
+    """Start of the current shift in local time (calendar day when no shifts are set)."""
+    local = now.astimezone()
+    times = sorted(time.fromisoformat(s) for s in starts)
+    if not times:
+        return local.replace(hour=0, minute=0, second=0, microsecond=0)
+    today = [local.replace(hour=t.hour, minute=t.minute, second=0, microsecond=0) for t in times]
+    begun = [moment for moment in today if moment <= local]
+    if begun:
+        return begun[-1]
+    return today[-1] - timedelta(days=1)  # the night shift that began yesterday
+
+
+def build_status(ctx: AgentContext, now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
+    conn = ctx.store.read()
+    start = shift_start(now, ctx.shift_starts)
+    counts = reads.counts_since(conn, start)
+    outbox = reads.outbox_stats(conn, now)
+    ctx.runtime.metrics.outbox_pending.set(outbox["pending"])
+    judged = counts["Pass"] + counts["Warning"] + counts["Fail"]
+    runtime = ctx.runtime
+    return {
+        "station_id": runtime.station_id,
+        "station_name": runtime.station_name,
+        "latest": reads.latest(conn),
+        "counts": counts,
+        "shift_started_at": start.isoformat(),
+        "yield_pct": None if judged == 0 else round(100.0 * (judged - counts["Fail"]) / judged, 1),
+        "outbox": outbox,
+        "health": {
+            "watching": runtime.inboxes,
+            "files_waiting": runtime.files_waiting,
+            "last_error": runtime.last_error,
+            "last_error_at": runtime.last_error_at.isoformat() if runtime.last_error_at else None,
+            "scan_age_s": runtime.scan_age_s(),
+        },
+        "now": now.isoformat(),
+    }
