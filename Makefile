@@ -29,7 +29,7 @@ relock: $(POETRY)
 
 # The product's main job with an embedded default: simulate a station and analyse its files.
 run: install
-	$(BIN)/python -m agent.demo
+	$(BIN)/lta-agent demo
 
 test: install
 	bash scripts/test.sh

@@ -13,6 +13,7 @@ from shared.version import __version__
 
 EXIT_OK = 0
 EXIT_FILE_ERRORS = 2
+EXIT_STARTUP_FAILED = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate", type=float, default=None, help="units per minute (default: as fast as possible)"
     )
     simulate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+    run = commands.add_parser("run", help="run the station agent (watch, analyse, serve the page)")
+    run.add_argument(
+        "--config", type=Path, default=None, help="config file (default: LTA_AGENT_CONFIG or none)"
+    )
+
+    init = commands.add_parser("init-config", help="write a commented default config file")
+    init.add_argument("path", type=Path, metavar="PATH")
+
+    demo = commands.add_parser("demo", help="run the agent on a simulated station (temporary)")
+    demo.add_argument("--rate", type=float, default=12.0, help="units per minute (default 12)")
+    demo.add_argument("--bind", default="127.0.0.1:8710", help="host:port for the page")
+    demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     return parser
 
 
@@ -81,11 +95,47 @@ def run_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_service(args: argparse.Namespace) -> int:
+    from agent.config import load_config
+    from agent.service import run_agent
+
+    return run_agent(load_config(args.config))
+
+
+def run_init_config(args: argparse.Namespace) -> int:
+    from agent.config import write_default_config
+
+    write_default_config(args.path)
+    print(
+        f"wrote {args.path}; edit it, then start the agent with: lta-agent run --config {args.path}"
+    )
+    return EXIT_OK
+
+
+def run_demo_command(args: argparse.Namespace) -> int:
+    from agent.demo import run_demo
+
+    return run_demo(rate_per_minute=args.rate, bind=args.bind, seed=args.seed)
+
+
+COMMANDS = {
+    "analyze": run_analyze,
+    "simulate": run_simulate,
+    "run": run_service,
+    "init-config": run_init_config,
+    "demo": run_demo_command,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from shared.errors import LtaError
+
     args = build_parser().parse_args(argv)
-    if args.command == "analyze":
-        return run_analyze(args)
-    return run_simulate(args)
+    try:
+        return COMMANDS[args.command](args)
+    except LtaError as exc:
+        print(f"lta-agent: {exc.message}", file=sys.stderr)
+        return EXIT_STARTUP_FAILED
 
 
 if __name__ == "__main__":

@@ -1,39 +1,60 @@
 """`make run`: the product's main job with an embedded default.
 
-Simulates a trim station writing result files into a temporary inbox and
-analyses each one, printing the operator's verdict line and a shift summary.
+Starts the real agent on a temporary data folder whose inbox a simulated trim
+station fills at a steady rate, and prints the page URL. Ctrl-C stops both.
 """
 
 from __future__ import annotations
 
-import sys
 import tempfile
-from collections import Counter
+import threading
 from pathlib import Path
 
-from agent.batch import analyse_paths
-from agent.report import format_line
+from agent.config import load_config
+from agent.service import run_agent
 from agent.simulate import simulate_station
-from shared.analysis_settings import AnalysisSettings
 
-DEMO_UNITS = 60
-
-
-def run_demo(count: int = DEMO_UNITS, seed: int = 1) -> Counter[str]:
-    with tempfile.TemporaryDirectory(prefix="lta-demo-inbox-") as inbox:
-        files = simulate_station(Path(inbox), count=count, seed=seed)
-        print(f"Simulated station wrote {len(files)} files into {inbox}\n")
-        counts: Counter[str] = Counter()
-        for result in analyse_paths(files, AnalysisSettings(include_curves=False), workers=1):
-            counts[result.status.value] += 1
-            print(format_line(result))
-    total = sum(counts.values())
-    summary = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
-    passed = counts["Pass"] + counts["Warning"]
-    print(f"\n{total} units: {summary}; yield {100.0 * passed / max(total, 1):.1f}%")
-    return counts
+DEMO_UNITS = 100_000  # effectively endless at a human rate
 
 
-if __name__ == "__main__":
-    run_demo()
-    sys.exit(0)
+def _station(inbox: Path, rate_per_minute: float, seed: int, stop: threading.Event) -> None:
+    def stop_when_asked(_: Path) -> None:
+        if stop.is_set():
+            raise SystemExit  # ends this thread only
+
+    try:
+        simulate_station(
+            inbox,
+            count=DEMO_UNITS,
+            seed=seed,
+            rate_per_minute=rate_per_minute,
+            on_file=stop_when_asked,
+        )
+    except SystemExit:
+        return
+
+
+def run_demo(rate_per_minute: float = 12.0, bind: str = "127.0.0.1:8710", seed: int = 1) -> int:
+    with tempfile.TemporaryDirectory(prefix="lta-demo-") as tmp:
+        data_dir = Path(tmp)
+        inbox = data_dir / "inbox"
+        inbox.mkdir()
+        config = load_config(
+            None,
+            {
+                "LTA_AGENT_DATA_DIR": str(data_dir),
+                "LTA_AGENT_INBOX": str(inbox),
+                "LTA_AGENT_BIND": bind,
+                "LTA_AGENT_STATION_ID": "demo-station",
+            },
+        )
+        stop = threading.Event()
+        station = threading.Thread(
+            target=_station, args=(inbox, rate_per_minute, seed, stop), daemon=True
+        )
+        print(f"Demo: a simulated trim station writes {rate_per_minute:g} units/min into {inbox}")
+        station.start()
+        try:
+            return run_agent(config)
+        finally:
+            stop.set()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import platform
 import sys
 
-from benchmarks import analysis
+from benchmarks import agent, analysis
 
-SECTIONS = {"analysis": analysis.run}
+SECTIONS = {"analysis": analysis.run, "agent": agent.run}
 
 
 def main(argv: list[str]) -> None:

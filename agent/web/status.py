@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+from agent.config import current_shift_start
 from agent.store import reads
 from agent.web.context import AgentContext
-
-
-def shift_start(now: datetime, starts: tuple[str, ...]) -> datetime:
-    """Start of the current shift in local time (calendar day when no shifts are set)."""
-    local = now.astimezone()
-    times = sorted(time.fromisoformat(s) for s in starts)
-    if not times:
-        return local.replace(hour=0, minute=0, second=0, microsecond=0)
-    today = [local.replace(hour=t.hour, minute=t.minute, second=0, microsecond=0) for t in times]
-    begun = [moment for moment in today if moment <= local]
-    if begun:
-        return begun[-1]
-    return today[-1] - timedelta(days=1)  # the night shift that began yesterday
 
 
 def build_status(ctx: AgentContext, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     conn = ctx.store.read()
-    start = shift_start(now, ctx.shift_starts)
+    start = current_shift_start(now.astimezone(), ctx.shift_starts)
     counts = reads.counts_since(conn, start)
     outbox = reads.outbox_stats(conn, now)
     ctx.runtime.metrics.outbox_pending.set(outbox["pending"])

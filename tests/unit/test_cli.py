@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import EXIT_FILE_ERRORS, EXIT_OK, main
+from agent.cli import EXIT_FILE_ERRORS, EXIT_OK, EXIT_STARTUP_FAILED, main
 from tests.factories import system_a_file, system_b_file
 
 REQUIRED_FILE_KEYS = {
@@ -129,10 +129,21 @@ def test_simulate_command_writes_files(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["analyze", str(tmp_path / "inbox")]) == EXIT_OK
 
 
-def test_demo_simulates_and_analyses(capsys: pytest.CaptureFixture[str]) -> None:
-    from agent.demo import run_demo
+def test_init_config_writes_a_template_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "agent.toml"
+    assert main(["init-config", str(target)]) == EXIT_OK
+    assert "[inbox]" in target.read_text()
+    assert main(["init-config", str(target)]) == EXIT_STARTUP_FAILED
+    assert "lta-agent:" in capsys.readouterr().err
 
-    counts = run_demo(count=12, seed=5)
-    assert sum(counts.values()) == 12
-    out = capsys.readouterr().out
-    assert "12 units:" in out and "yield" in out
+
+def test_run_with_a_bad_config_names_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "agent.toml"
+    config.write_text('[web]\nbind = "localhost:99999"\n')
+    assert main(["run", "--config", str(config)]) == EXIT_STARTUP_FAILED
+    err = capsys.readouterr().err
+    assert "web.bind" in err and str(config) in err

@@ -1,0 +1,213 @@
+"""`lta-agent run`: one process that watches, analyses, stores and serves the page.
+
+Start-up checks everything IT can get wrong (data folder, inbox, port) before
+anything runs, and stops with one clear message. Shutdown (SIGTERM, SIGINT,
+Ctrl-C) stops the web server, lets the watcher finish the file in hand, and
+closes the store: a file is either fully recorded or will be analysed again.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from loguru import logger
+from waitress import create_server
+from waitress.server import BaseWSGIServer, MultiSocketServer
+
+from agent.config import AgentConfig
+from agent.isolation import IsolatedAnalyser
+from agent.runtime import Runtime
+from agent.store.store import Store
+from agent.watcher import Watcher
+from agent.web import create_app
+from agent.web.context import AgentContext
+from shared.errors import ErrorCode, LtaError
+
+TICK_S = 0.1  # how often settled files are looked for; the folder scan has its own interval
+WEB_THREADS = 6
+
+
+class StartupError(LtaError):
+    """The agent cannot start; the message says what to change."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(ErrorCode.STARTUP_FAILED, message)
+
+
+def setup_logging(config: AgentConfig) -> None:
+    logger.remove()
+    logger.add(sys.stderr, level=config.logging.level, format="{time:HH:mm:ss} {level} {message}")
+    try:
+        config.log_dir.mkdir(parents=True, exist_ok=True)
+        logger.add(
+            config.log_dir / "agent.log",
+            level=config.logging.level,
+            rotation="10 MB",
+            retention=10,
+            encoding="utf-8",
+        )
+    except OSError as exc:
+        logger.warning("No log file in {}: {}", config.log_dir, exc)
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    logging.getLogger("waitress").setLevel(logging.ERROR)
+
+
+def check_inboxes(config: AgentConfig) -> list[Path]:
+    default = config.storage.data_dir / "inbox"
+    for inbox in config.inbox.paths:
+        if inbox == default:
+            inbox.mkdir(parents=True, exist_ok=True)
+        elif not inbox.is_dir():
+            raise StartupError(
+                f"The inbox folder {inbox} does not exist or is not a folder. Create it, or set "
+                "inbox.paths in the config (or LTA_AGENT_INBOX) to the folder the trim station "
+                "writes to."
+            )
+    return list(config.inbox.paths)
+
+
+def bind_server(app: object, config: AgentConfig) -> BaseWSGIServer | MultiSocketServer:
+    try:
+        return create_server(
+            app,
+            host=config.bind_host,
+            port=config.bind_port,
+            threads=WEB_THREADS,
+            ident="lta-agent",
+        )
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise StartupError(
+                f"Port {config.bind_port} on {config.bind_host} is already in use (is another "
+                "agent running?). Stop it, or set web.bind / LTA_AGENT_BIND to a free host:port."
+            ) from exc
+        raise StartupError(f"Cannot serve the page on {config.web.bind}: {exc}.") from exc
+
+
+@dataclass
+class AgentService:
+    config: AgentConfig
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    store: Store | None = None
+    analyser: IsolatedAnalyser | None = None
+    scheduler: BackgroundScheduler | None = None
+    server: BaseWSGIServer | MultiSocketServer | None = None
+    runtime: Runtime | None = None
+
+    def start(self) -> None:
+        """Everything that can fail on a misconfigured PC fails here, before serving."""
+        config = self.config
+        inboxes = check_inboxes(config)
+        self.store = Store(config.database_path)
+        self.runtime = Runtime(
+            station_id=config.station.id,
+            station_name=config.station.name,
+            inboxes=[str(p) for p in inboxes],
+        )
+        ctx = AgentContext(
+            store=self.store,
+            runtime=self.runtime,
+            shift_starts=tuple(config.shift.starts),
+            page_refresh_ms=config.web.page_refresh_ms,
+        )
+        self.server = bind_server(create_app(ctx), config)
+        self.analyser = IsolatedAnalyser(config.analysis_settings(), start_method="spawn")
+        self.analyser.start()
+        analyser = self.analyser
+        watcher = Watcher(
+            inboxes=inboxes,
+            store=self.store,
+            analyse=lambda path, content: analyser.analyse(path, content),
+            runtime=self.runtime,
+            recursive=config.inbox.recursive,
+            poll_interval_s=config.inbox.poll_interval_s,
+            settle_s=config.inbox.settle_s,
+            archive_dir=config.inbox.archive_dir,
+        )
+        self.scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(2)})
+        self.scheduler.add_job(
+            self._guarded(watcher),
+            "interval",
+            seconds=TICK_S,
+            id="watch",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.start()
+        logger.info(
+            "Station {} watching {}; page on {}",
+            config.station.id,
+            ", ".join(map(str, inboxes)),
+            self.page_url,
+        )
+
+    def _guarded(self, watcher: Watcher):  # type: ignore[no-untyped-def]
+        def tick() -> None:
+            if self.stop_event.is_set():
+                return
+            try:
+                watcher.tick(self.stop_event)
+            except Exception as exc:  # the job must survive to try again next tick
+                logger.exception("Watcher round failed")
+                if self.runtime is not None:
+                    self.runtime.report_error(f"Watcher error: {exc}")
+
+        return tick
+
+    @property
+    def page_url(self) -> str:
+        host = self.config.bind_host
+        shown = "localhost" if host in ("0.0.0.0", "::", "127.0.0.1") else host  # noqa: S104
+        if ":" in shown:
+            shown = f"[{shown}]"
+        return f"http://{shown}:{self.config.bind_port}/"
+
+    def serve_forever(self) -> None:
+        assert self.server is not None  # noqa: S101 - start() first
+        self.server.run()
+
+    def stop(self) -> None:
+        """Stop taking new work, finish the file in hand, close everything."""
+        self.stop_event.set()
+        if self.server is not None:
+            self.server.close()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        if self.analyser is not None:
+            self.analyser.close()
+        if self.store is not None:
+            self.store.close()
+        logger.info("Agent stopped")
+
+
+def _raise_exit(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def run_agent(config: AgentConfig) -> int:
+    setup_logging(config)
+    service = AgentService(config)
+    try:
+        service.start()
+    except LtaError:
+        service.stop()
+        raise
+    signal.signal(signal.SIGTERM, _raise_exit)
+    signal.signal(signal.SIGINT, _raise_exit)
+    print(f"Laser Trim Analyzer agent running: {service.page_url}", flush=True)
+    try:
+        service.serve_forever()
+    except (SystemExit, KeyboardInterrupt):
+        pass
+    finally:
+        service.stop()
+    return 0

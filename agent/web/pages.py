@@ -1,0 +1,323 @@
+"""The operator's status page, a unit's detail page, and the fragments the page polls for.
+
+Everything is rendered on the server: the station has no internet and the
+screen is read from across the room, so the page is plain HTML + inline SVG
+with a small script (static/status.js) that polls /api/status and swaps in
+`/partials/latest` and `/partials/recent` when a new unit lands. The initial
+page and the fragments come from the same templates, so a poll never shows
+anything the first render would not.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, render_template, url_for
+from markupsafe import Markup
+
+from agent.store import reads
+from agent.web.context import AgentContext, context
+from agent.web.plot import format_number, message_svg, signed, track_svg
+from agent.web.status import build_status
+from shared.models import FileResult, Status, TrackResult
+
+bp = Blueprint("pages", __name__)
+
+RECENT_ROWS = 50
+# Chart sizes in viewBox units: one track gets the whole width, several share it.
+WIDE_CHART = (1500, 400)
+HALF_CHART = (800, 360)
+DETAIL_CHART = (1100, 420)
+# The sigma gauge is full at twice the threshold, so the threshold sits mid-bar.
+GAUGE_FULL_SCALE = 2.0
+
+
+# --- formatting shared by the templates (filters) -----------------------------------------
+
+
+def _as_datetime(value: datetime | str | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@bp.app_template_filter("local_time")
+def local_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """Stored times are UTC; the operator reads the station PC's own clock."""
+    moment = _as_datetime(value)
+    if moment is None:
+        return "—"
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.strftime(fmt)
+
+
+@bp.app_template_filter("short_time")
+def short_time(value: datetime | str | None) -> str:
+    """Time of day for today's rows, date and time for older ones (the list spans shifts)."""
+    moment = _as_datetime(value)
+    if moment is None:
+        return "—"
+    local = moment.astimezone() if moment.tzinfo is not None else moment
+    if local.date() == datetime.now().astimezone().date():
+        return local.strftime("%H:%M:%S")
+    return local.strftime("%m-%d %H:%M")
+
+
+@bp.app_template_filter("num")
+def num(value: float | None, digits: int = 3) -> str:
+    """Same number format as the charts, so a value reads alike on the card and the plot."""
+    return format_number(value, digits)
+
+
+@bp.app_template_filter("signed")
+def signed_num(value: float | None, digits: int = 3) -> str:
+    """Offsets and changes: the sign tells the direction."""
+    return signed(value, digits)
+
+
+@bp.app_template_filter("pct")
+def pct(value: float | None, decimals: int = 0) -> str:
+    """A percentage, or a dash when unknown (a missing margin is not 0 %)."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    text = f"{value:.{decimals}f}"
+    return f"{'0' if float(text) == 0 else text} %"
+
+
+@bp.app_template_filter("yesno")
+def yesno(value: bool | None) -> str:
+    """Pass/fail flags on the detail page; None (not judged) stays visibly different."""
+    return "—" if value is None else ("yes" if value else "no")
+
+
+@bp.app_template_filter("age")
+def age(seconds: float | None) -> str:
+    """A duration as an operator says it: '12 s', '5 min', '3 h', '2 d' (status.js: ageText)."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    if seconds < 60:
+        return f"{int(seconds)} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86400)} d"
+
+
+@bp.app_template_filter("verdict_class")
+def verdict_class(status: Status | str | None) -> str:
+    """CSS suffix of a verdict: pass, warning, fail, error (the page's colour classes)."""
+    if status is None:
+        return "none"
+    try:
+        return Status(status).value.lower()
+    except ValueError:
+        return "none"
+
+
+@bp.app_template_filter("verdict_word")
+def verdict_word(status: Status | str | None) -> str:
+    """PASS / WARNING / FAIL / ERROR: the word shown in large type."""
+    if status is None:
+        return "—"
+    return str(status).upper()
+
+
+# --- view models ------------------------------------------------------------------------
+
+
+def ratio_pct(value: float | None, limit: float | None) -> float | None:
+    """value as % of limit, or None when either is unknown (never counted as a pass)."""
+    if value is None or limit is None or not limit or not math.isfinite(value):
+        return None
+    return 100.0 * value / limit
+
+
+def sigma_gauge(track: TrackResult) -> dict[str, Any] | None:
+    """Bar fill (% of the gauge) and colour for sigma vs its threshold."""
+    sigma, threshold = track.sigma_gradient, track.sigma_threshold
+    if sigma is None or threshold is None or threshold <= 0:
+        return None
+    fill = min(1.0, max(0.0, sigma / threshold / GAUGE_FULL_SCALE))
+    return {
+        "fill_pct": round(100.0 * fill, 1),
+        "mark_pct": round(100.0 / GAUGE_FULL_SCALE, 1),
+        "ok": sigma <= threshold,
+        "ratio_pct": 100.0 * sigma / threshold,
+    }
+
+
+def track_chart(track: TrackResult, size: tuple[int, int], show_untrimmed: bool = False) -> Markup:
+    """The track's SVG, or a message in its place when the track could not be analysed."""
+    width, height = size
+    if track.curve is None:
+        if track.error is not None:
+            text = f"{track.error.code}: {track.error.message}"
+        else:
+            text = "No curve stored for this track"
+        return message_svg(text, width, height)
+    return track_svg(
+        track.curve,
+        track.optimal_offset,
+        width=width,
+        height=height,
+        show_untrimmed=show_untrimmed,
+        label=f"{track.track_id} error curve",
+    )
+
+
+def track_views(
+    result: FileResult, size: tuple[int, int] | None = None, show_untrimmed: bool = False
+) -> list[dict[str, Any]]:
+    """What a track card shows: the track, its chart, and its sigma gauge."""
+    if size is None:
+        size = WIDE_CHART if len(result.tracks) <= 1 else HALF_CHART
+    return [
+        {
+            "track": track,
+            "svg": track_chart(track, size, show_untrimmed),
+            "gauge": sigma_gauge(track),
+            "lin_pct": ratio_pct(track.linearity_error, track.linearity_spec),
+        }
+        for track in result.tracks
+    ]
+
+
+def latest_view(conn: sqlite3.Connection, meta: dict[str, Any] | None) -> dict[str, Any]:
+    """The newest unit in full (curves included), or nothing while the store is empty."""
+    if meta is None:
+        return {"latest": None, "result": None, "tracks": []}
+    result = reads.load_result(conn, int(meta["pk"]))
+    if result is None:  # pragma: no cover - deleted between the two reads
+        return {"latest": None, "result": None, "tracks": []}
+    return {"latest": meta, "result": result, "tracks": track_views(result)}
+
+
+def recent_rows(conn: sqlite3.Connection, limit: int = RECENT_ROWS) -> list[dict[str, Any]]:
+    """Recent units with their worst track's linearity as % of spec, for the list."""
+    rows = reads.recent(conn, limit)
+    for row in rows:
+        worst: dict[str, Any] | None = None
+        for track in row["tracks"]:
+            ratio = ratio_pct(track["linearity_error"], track["linearity_spec"])
+            if ratio is not None and (worst is None or ratio > worst["pct"]):
+                worst = {
+                    "pct": ratio,
+                    "error": track["linearity_error"],
+                    "spec": track["linearity_spec"],
+                }
+        row["worst"] = worst
+    return rows
+
+
+def health_texts(status: dict[str, Any], max_scan_age_s: float) -> dict[str, str]:
+    """The agent-health line's parts (status.js: healthTexts builds the same strings)."""
+    health = status["health"]
+    watching = ", ".join(health["watching"]) or "no folder configured"
+    scan_age = health["scan_age_s"]
+    if scan_age is None:
+        watching += " (not scanning yet)"
+    elif scan_age > max_scan_age_s:
+        watching += f" (stalled {age(scan_age)})"
+    waiting = health["files_waiting"]
+    if health["last_error"]:
+        when = local_time(health["last_error_at"], "%H:%M:%S")
+        last_error = f"last error {when}: {health['last_error']}"
+    else:
+        last_error = "last error: none"
+    outbox = status["outbox"]
+    outbox_text = f"outbox: {outbox['pending']} pending"
+    if outbox["pending"] and outbox["oldest_age_s"] is not None:
+        outbox_text += f", oldest {age(outbox['oldest_age_s'])}"
+    if outbox.get("dead"):
+        outbox_text += f", {outbox['dead']} rejected"
+    central = status.get("central")
+    if not central:
+        central_text = "central: not configured"
+    else:
+        central_text = f"central: {central.get('state') or 'configured'}"
+    return {
+        "watching": f"watching {watching}",
+        "waiting": f"{waiting} file{'' if waiting == 1 else 's'} waiting",
+        "last_error": last_error,
+        "outbox": outbox_text,
+        "central": central_text,
+    }
+
+
+def page_title(status: dict[str, Any]) -> str:
+    """Verdict first, so a glance at the browser tab tells the story (status.js: titleFor)."""
+    latest = status["latest"]
+    station = status["station_name"] or status["station_id"]
+    if latest is None:
+        return f"Waiting · {station}"
+    unit = " ".join(str(part) for part in (latest["model"], latest["serial"]) if part)
+    return f"{verdict_word(latest['status'])} {unit} · {station}".replace("  ", " ")
+
+
+# --- routes -----------------------------------------------------------------------------
+
+
+def _page_config(ctx: AgentContext) -> dict[str, Any]:
+    """What status.js reads from <body data-...>: URLs come from url_for, never hard-coded."""
+    return {
+        "refresh_ms": ctx.page_refresh_ms,
+        "max_scan_age_s": ctx.health_max_scan_age_s,
+        "status_url": url_for("api.status"),
+        "latest_url": url_for("pages.partial_latest"),
+        "recent_url": url_for("pages.partial_recent"),
+    }
+
+
+@bp.get("/")
+def index() -> str:
+    """The whole screen; later updates come from the fragments below, not reloads."""
+    ctx = context()
+    status = build_status(ctx)
+    conn = ctx.store.read()
+    return render_template(
+        "status.html",
+        status=status,
+        title=page_title(status),
+        health=health_texts(status, ctx.health_max_scan_age_s),
+        recent=recent_rows(conn),
+        config=_page_config(ctx),
+        **latest_view(conn, status["latest"]),
+    )
+
+
+@bp.get("/partials/latest")
+def partial_latest() -> str:
+    """#latest's content, fetched by status.js when /api/status reports a new unit."""
+    conn = context().store.read()
+    return render_template("_latest.html", **latest_view(conn, reads.latest(conn)))
+
+
+@bp.get("/partials/recent")
+def partial_recent() -> str:
+    """#recent's content, fetched together with /partials/latest."""
+    return render_template("_recent.html", recent=recent_rows(context().store.read()))
+
+
+@bp.get("/units/<key>")
+def unit(key: str) -> tuple[str, int]:
+    """One unit by pk or result_id; an unknown key gets an HTML 404 with a way back."""
+    conn = context().store.read()
+    pk = reads.find_pk(conn, key)
+    result = None if pk is None else reads.load_result(conn, pk)
+    meta = None if pk is None else reads.result_meta(conn, pk)
+    if result is None or meta is None:
+        return render_template("not_found.html", key=key), 404
+    return render_template(
+        "unit.html",
+        meta=meta,
+        result=result,
+        tracks=track_views(result, DETAIL_CHART, show_untrimmed=True),
+    ), 200

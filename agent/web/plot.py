@@ -1,0 +1,346 @@
+"""Server-side SVG charts of one track: the error curve inside its spec band.
+
+The station has no internet and the page must draw within a second of a new
+result, so charts are plain SVG strings built here rather than by a JS
+library. Everything is pure (no Flask, no I/O) and cheap: the coordinate work
+is vectorised with numpy, so a 600-point track takes a few milliseconds.
+Coordinates are rounded to 0.1 of a viewBox unit (well below a pixel), and
+limits that are straight lines over many points are drawn as one segment,
+which keeps a 600-point chart around 10-20 KB.
+
+Which points are outside the band is decided exactly as the linearity kernel
+decides it (`c` against `lower - e` and `upper - e`, a blank limit never
+fails), so the red dots always number the track's `fail_points`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+from markupsafe import Markup, escape
+
+from shared.models import TrackCurve
+
+# Room around the plot area, in viewBox units; the left side grows with the labels.
+PAD_TOP = 40
+PAD_RIGHT = 18
+PAD_BOTTOM = 46
+TICK_FONT = 22
+CHAR_WIDTH = 12.6  # average advance of a TICK_FONT digit, for sizing the left margin
+FAIL_RADIUS = 6
+TARGET_TICKS = 6
+# A limit point is left out only when it is this close (viewBox units) to the line
+# through its neighbours: exact straight stretches collapse, curves stay as drawn.
+COLLINEAR_TOLERANCE = 1e-6
+
+
+def format_number(value: float | None, digits: int = 3) -> str:
+    """A readable number with `digits` significant digits, never '-0' nor '1e-05' noise.
+
+    Errors and sigmas are small (1e-5..1e-2), so tiny values use a short
+    exponent form ("2.10e-5") and others fixed decimals ("0.00557", "336.0").
+    """
+    if value is None or not math.isfinite(value):
+        return "—"
+    if value == 0:
+        return "0"
+    value = float(f"{value:.{digits - 1}e}")  # round first: 0.0099999 is 0.0100, not 0.01000
+    magnitude = math.floor(math.log10(abs(value)))
+    if magnitude < -3 or magnitude >= 7:
+        mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
+    decimals = max(0, digits - 1 - magnitude)
+    text = f"{value:.{decimals}f}"
+    return "0" if float(text) == 0 else text
+
+
+def signed(value: float | None, digits: int = 3) -> str:
+    """format_number with an explicit '+' so an offset's direction is obvious."""
+    text = format_number(value, digits)
+    if value is not None and math.isfinite(value) and value > 0:
+        return "+" + text
+    return text
+
+
+def nice_step(span: float, target: int = TARGET_TICKS) -> float:
+    """A 1, 2 or 5 times a power of ten step giving about `target` ticks over `span`."""
+    raw = span / max(1, target)
+    power = 10.0 ** math.floor(math.log10(raw))
+    for factor in (1.0, 2.0, 5.0):
+        if raw <= factor * power * 1.0000001:
+            return factor * power
+    return 10.0 * power
+
+
+def nice_ticks(low: float, high: float, target: int = TARGET_TICKS) -> list[float]:
+    """Round tick values inside [low, high] (inclusive, with a little float slack)."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return [low] if math.isfinite(low) else []
+    step = nice_step(high - low, target)
+    first = math.ceil(low / step - 1e-9)
+    last = math.floor(high / step + 1e-9)
+    return [i * step for i in range(first, last + 1)]
+
+
+def tick_label(value: float, step: float) -> str:
+    """A tick label with as many decimals as the step needs, and no '-0'."""
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step > 0 else 0
+    text = f"{value:.{decimals}f}"
+    if float(text) == 0:
+        text = f"{0:.{decimals}f}"
+    return text
+
+
+def padded_range(values: np.ndarray, pad_fraction: float = 0.05) -> tuple[float, float]:
+    """The finite values' range with a margin; a flat range still gets a visible height."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return -1.0, 1.0
+    low, high = float(finite.min()), float(finite.max())
+    span = high - low
+    if span <= 0:
+        pad = abs(low) * 0.1 if low != 0 else 1e-3
+        return low - pad, high + pad
+    return low - span * pad_fraction, high + span * pad_fraction
+
+
+def _array(values: Sequence[float | None] | None, length: int | None = None) -> np.ndarray:
+    """float64 array with None as NaN, cut or NaN-padded to `length` (missing = blank)."""
+    array = np.array([] if values is None else values, dtype=float)
+    if length is None or array.size == length:
+        return array
+    if array.size > length:
+        return array[:length]
+    return np.concatenate([array, np.full(length - array.size, np.nan)])
+
+
+class _Scale:
+    """Maps data coordinates onto the plot rectangle (y grows downwards in SVG)."""
+
+    def __init__(
+        self,
+        x_range: tuple[float, float],
+        y_range: tuple[float, float],
+        box: tuple[float, float, float, float],
+    ) -> None:
+        self.x0, self.x1 = x_range
+        self.y0, self.y1 = y_range
+        self.left, self.top, self.right, self.bottom = box
+        self.kx = (self.right - self.left) / ((self.x1 - self.x0) or 1.0)
+        self.ky = (self.bottom - self.top) / ((self.y1 - self.y0) or 1.0)
+
+    def x(self, value: np.ndarray) -> np.ndarray:
+        return self.left + (value - self.x0) * self.kx
+
+    def y(self, value: np.ndarray) -> np.ndarray:
+        return self.bottom - (value - self.y0) * self.ky
+
+    def x1d(self, value: float) -> float:
+        return round(self.left + (value - self.x0) * self.kx, 1)
+
+    def y1d(self, value: float) -> float:
+        return round(self.bottom - (value - self.y0) * self.ky, 1)
+
+
+def _runs(px: np.ndarray, py: np.ndarray) -> Iterator[np.ndarray]:
+    """Index arrays of the stretches where both coordinates exist (a NaN ends a stretch)."""
+    index = np.flatnonzero(np.isfinite(px) & np.isfinite(py))
+    if index.size == 0:
+        return
+    yield from np.split(index, np.flatnonzero(np.diff(index) > 1) + 1)
+
+
+def _drop_collinear(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Leave out points on the straight line through their neighbours (unrounded coordinates).
+
+    Spec limits are often constant or linear over hundreds of points; one
+    segment draws them the same. Only (numerically) exact collinearity
+    counts, so dropping many points in a row cannot bend a curve.
+    """
+    if px.size <= 2:
+        return px, py
+    dx, dy = px[2:] - px[:-2], py[2:] - py[:-2]
+    cross = dx * (py[1:-1] - py[:-2]) - dy * (px[1:-1] - px[:-2])
+    keep = np.ones(px.size, dtype=bool)
+    keep[1:-1] = np.abs(cross) > COLLINEAR_TOLERANCE * np.hypot(dx, dy)
+    return px[keep], py[keep]
+
+
+def _points(px: np.ndarray, py: np.ndarray) -> list[str]:
+    """'x y' strings rounded to 0.1, without repeats of the same rounded point."""
+    rx, ry = np.round(px, 1), np.round(py, 1)
+    if rx.size > 1:
+        fresh = np.ones(rx.size, dtype=bool)
+        fresh[1:] = (rx[1:] != rx[:-1]) | (ry[1:] != ry[:-1])
+        rx, ry = rx[fresh], ry[fresh]
+    return [f"{x} {y}" for x, y in zip(rx.tolist(), ry.tolist(), strict=True)]
+
+
+def _line_path(px: np.ndarray, py: np.ndarray, simplify: bool = False) -> str:
+    """Path data of a line with a gap wherever a value is missing."""
+    parts = []
+    for run in _runs(px, py):
+        x, y = (px[run], py[run])
+        if simplify:
+            x, y = _drop_collinear(x, y)
+        parts.append("M" + "L".join(_points(x, y)))
+    return "".join(parts)
+
+
+def _band_path(px: np.ndarray, pu: np.ndarray, pl: np.ndarray) -> str:
+    """Closed polygons over every stretch where both limits exist (gaps where either is blank)."""
+    polygons = []
+    both = np.where(np.isfinite(pl), pu, np.nan)
+    for run in _runs(px, both):
+        if run.size < 2:
+            continue
+        top = _points(*_drop_collinear(px[run], pu[run]))
+        bottom = _points(*_drop_collinear(px[run][::-1], pl[run][::-1]))
+        polygons.append("M" + "L".join(top + bottom) + "Z")
+    return "".join(polygons)
+
+
+def failing_mask(errors: np.ndarray, upper: np.ndarray, lower: np.ndarray, c: float) -> np.ndarray:
+    """Points outside the band after shifting by `c`, decided as the linearity kernel does.
+
+    Comparing `c` with `upper - e` (not `e + c` with `upper`) matters on the
+    edge: a point exactly on its limit after the shift is inside, as on paper.
+    A blank limit is NaN, and comparisons with NaN are false: it never fails.
+    """
+    with np.errstate(invalid="ignore"):
+        outside: np.ndarray = (c > upper - errors) | (c < lower - errors)
+    judged: np.ndarray = np.logical_and(np.isfinite(errors), outside)
+    return judged
+
+
+def failing_indices(
+    errors: Sequence[float], upper: Sequence[float | None], lower: Sequence[float | None], c: float
+) -> list[int]:
+    """Indices of the points outside the band after the shift (see failing_mask)."""
+    n = len(errors)
+    mask = failing_mask(_array(errors), _array(upper, n), _array(lower, n), c)
+    return [int(i) for i in np.flatnonzero(mask)]
+
+
+def message_svg(text: str, width: int = 800, height: int = 360) -> Markup:
+    """A chart-sized placeholder for a track without a curve, so the layout does not jump."""
+    # Safe: the only text is escape()d; the rest are our own numbers.
+    return Markup(  # noqa: S704
+        f'<svg class="plot plot-empty" viewBox="0 0 {width} {height}" '
+        'xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'aria-label="{escape(text)}">'
+        f'<rect class="plot-frame" x="1" y="1" width="{width - 2}" height="{height - 2}"/>'
+        f'<text class="plot-message" x="{width / 2}" y="{height / 2}" '
+        f'text-anchor="middle" dominant-baseline="middle">{escape(text)}</text></svg>'
+    )
+
+
+def track_svg(
+    curve: TrackCurve | None,
+    offset: float | None,
+    width: int = 800,
+    height: int = 360,
+    show_untrimmed: bool = False,
+    label: str = "",
+) -> Markup:
+    """The error curve with the offset applied, inside its spec band, as inline SVG.
+
+    y = error + offset; the band is filled where both limits exist and each
+    limit is also drawn as a line (so a one-sided spec still shows). Points
+    outside the band are red circles. With `show_untrimmed`, the untrimmed
+    curve is a faint line as measured (the offset is the trimmed test's
+    correction), and the y axis grows to include it.
+    """
+    if curve is None or not curve.positions:
+        return message_svg("No curve for this track", width, height)
+    c = offset if offset is not None and math.isfinite(offset) else 0.0
+    xs = _array(curve.positions)
+    n = xs.size
+    errors = _array(curve.errors, n)
+    upper = _array(curve.upper, n)
+    lower = _array(curve.lower, n)
+    shifted = errors + c
+    ux = _array(curve.untrimmed_positions) if show_untrimmed else np.empty(0)
+    uy = _array(curve.untrimmed_errors, ux.size) if show_untrimmed else np.empty(0)
+    has_untrimmed = bool(np.isfinite(uy).any())
+
+    drawn = np.isfinite(xs) & np.isfinite(shifted)
+    if not drawn.any():
+        return message_svg("No plottable points", width, height)
+    y_range = padded_range(np.concatenate([shifted, upper, lower, uy]))
+    x_all = np.concatenate([xs, ux]) if has_untrimmed else xs
+    x_all = x_all[np.isfinite(x_all)]
+    x_low, x_high = float(x_all.min()), float(x_all.max())
+    if x_high <= x_low:
+        x_low, x_high = padded_range(np.array([x_low]), 0.0)
+    x_target = max(3, width // 140)
+    y_ticks = nice_ticks(*y_range)
+    x_ticks = nice_ticks(x_low, x_high, x_target)
+    y_step = nice_step(y_range[1] - y_range[0])
+    x_step = nice_step(x_high - x_low, x_target)
+    y_labels = [tick_label(t, y_step) for t in y_ticks]
+    left = round(16 + CHAR_WIDTH * max((len(s) for s in y_labels), default=4), 1)
+    box = (left, float(PAD_TOP), float(width - PAD_RIGHT), float(height - PAD_BOTTOM))
+    scale = _Scale((x_low, x_high), y_range, box)
+
+    parts = [
+        f'<svg class="plot" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" '
+        f'role="img" aria-label="{escape(label or "error curve")}" font-size="{TICK_FONT}">',
+        f'<rect class="plot-frame" x="{box[0]}" y="{box[1]}" width="{round(box[2] - box[0], 1)}" '
+        f'height="{round(box[3] - box[1], 1)}"/>',
+    ]
+    grid: list[str] = []
+    labels: list[str] = []
+    for tick, text in zip(y_ticks, y_labels, strict=True):
+        y = scale.y1d(tick)
+        grid.append(f"M{box[0]} {y}H{box[2]}")
+        labels.append(
+            f'<text class="tick" x="{box[0] - 8}" y="{y}" text-anchor="end" '
+            f'dominant-baseline="middle">{text}</text>'
+        )
+    for tick in x_ticks:
+        x = scale.x1d(tick)
+        grid.append(f"M{x} {box[1]}V{box[3]}")
+        labels.append(
+            f'<text class="tick" x="{x}" y="{box[3] + 8}" text-anchor="middle" '
+            f'dominant-baseline="hanging">{tick_label(tick, x_step)}</text>'
+        )
+    parts.append(f'<path class="grid" d="{"".join(grid)}"/>')
+    if y_range[0] < 0 < y_range[1]:
+        parts.append(f'<path class="zero" d="M{box[0]} {scale.y1d(0.0)}H{box[2]}"/>')
+
+    px, pu, pl = scale.x(xs), scale.y(upper), scale.y(lower)
+    band = _band_path(px, pu, pl)
+    if band:
+        parts.append(f'<path class="band" d="{band}"/>')
+    limits = _line_path(px, pu, simplify=True) + _line_path(px, pl, simplify=True)
+    if limits:
+        parts.append(f'<path class="limit" d="{limits}"/>')
+    if has_untrimmed:
+        parts.append(f'<path class="untrimmed" d="{_line_path(scale.x(ux), scale.y(uy))}"/>')
+    py = scale.y(shifted)
+    parts.append(f'<path class="curve" d="{_line_path(px, py)}"/>')
+
+    fails = np.flatnonzero(failing_mask(errors, upper, lower, c) & drawn)
+    if fails.size:
+        dots = "".join(
+            f'<circle cx="{x}" cy="{y}" r="{FAIL_RADIUS}"/>'
+            for x, y in zip(
+                np.round(px[fails], 1).tolist(), np.round(py[fails], 1).tolist(), strict=True
+            )
+        )
+        parts.append(f'<g class="fail-pts">{dots}</g>')
+    parts.extend(labels)
+    legend = f"offset {signed(c)}"
+    if fails.size:
+        legend = f"{fails.size} outside   ·   {legend}"
+    if has_untrimmed:
+        legend += "   ·   faint: untrimmed"
+    title_y = PAD_TOP - 12
+    parts.append(f'<text class="axis-title" x="{box[0]}" y="{title_y}">error vs position</text>')
+    parts.append(f'<text class="offset" x="{box[2]}" y="{title_y}" text-anchor="end">')
+    parts.append(f"{escape(legend)}</text></svg>")
+    # Safe: numbers we formatted, constant markup, and escape()d text (label, legend).
+    return Markup("".join(parts))  # noqa: S704

@@ -1,0 +1,454 @@
+"""The operator's status page, its fragments, the unit detail page and the SVG charts.
+
+Pages are rendered from real stores filled with really analysed simulated
+files (conftest.fill_store); the charts are checked as XML and against the
+linearity kernel's own fail counts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from flask.testing import FlaskClient
+
+from agent.analysis import linearity
+from agent.analysis.file import analyse_file
+from agent.runtime import Runtime
+from agent.simulate import simulate_station
+from agent.store import reads
+from agent.store.store import Store
+from agent.web import plot
+from agent.web.context import AgentContext
+from agent.web.pages import track_chart
+from shared.models import ErrorInfo, FileResult, Status, TrackCurve, TrackResult
+from tests.conftest import STATION, fill_store
+from tests.factories import system_a_file
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def record_file(store: Store, path: Path) -> FileResult:
+    """Analyse one file and record it, as the watcher (and fill_store) does."""
+    result = analyse_file(path)
+    store.record(result, STATION, datetime.now(UTC), path.stat().st_mtime_ns)
+    return result
+
+
+def text_of(html: str, element_id: str) -> str:
+    """Text of the element with this id (the page's elements have no nested tags there)."""
+    match = re.search(rf'id="{element_id}"[^>]*>([^<]*)<', html)
+    assert match, f"no #{element_id} in page"
+    return match.group(1).strip()
+
+
+def verdict_classes(html: str) -> str:
+    match = re.search(r'id="verdict" class="([^"]*)"', html)
+    assert match
+    return match.group(1)
+
+
+def parse_svg(svg: str) -> ET.Element:
+    root = ET.fromstring(svg)  # noqa: S314 - our own output, parsed to prove it well-formed
+    assert root.tag == f"{SVG}svg"
+    return root
+
+
+def circles(root: ET.Element) -> list[ET.Element]:
+    return root.findall(f".//{SVG}circle")
+
+
+def paths(root: ET.Element, cls: str) -> list[ET.Element]:
+    return [p for p in root.iter(f"{SVG}path") if p.get("class") == cls]
+
+
+def svgs_in(html: str) -> list[str]:
+    return re.findall(r"<svg .*?</svg>", html, flags=re.DOTALL)
+
+
+# --- status page ------------------------------------------------------------------------
+
+
+def test_empty_store_shows_waiting_state_with_health_line(client: FlaskClient) -> None:
+    response = client.get("/")
+    html = response.get_data(as_text=True)
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert "verdict-waiting" in verdict_classes(html)
+    assert text_of(html, "verdict") == "Waiting for the first unit"
+    assert "<title>Waiting · Test station</title>" in html
+    assert '<meta name="viewport"' in html
+    assert text_of(html, "health-watching").startswith("watching /inbox")
+    assert text_of(html, "health-central") == "central: not configured"
+    assert text_of(html, "health-outbox") == "outbox: 0 pending"
+    for key in ("pass", "warning", "fail", "error"):
+        assert text_of(html, f"count-{key}") == "0"
+    assert text_of(html, "yield-pct") == "—"
+    assert 'class="recent-row' not in html
+    assert "<svg" not in html
+
+
+def test_page_shows_latest_verdict_curves_and_counts(
+    client: FlaskClient, store: Store, tmp_path: Path
+) -> None:
+    results = fill_store(store, tmp_path / "inbox", 6)
+    latest = results[-1]
+    html = client.get("/").get_data(as_text=True)
+    status = client.get("/api/status").get_json()
+
+    word = latest.status.value.upper()
+    assert text_of(html, "verdict") == word
+    assert f"verdict-{latest.status.value.lower()}" in verdict_classes(html)
+    assert text_of(html, "unit-model") == latest.model
+    assert text_of(html, "unit-serial") == latest.serial
+    assert latest.file_name in html
+    assert f"<title>{word} {latest.model} {latest.serial} · Test station</title>" in html
+    charts = svgs_in(html)
+    assert len(charts) == len(latest.tracks)
+    for chart in charts:
+        parse_svg(chart)
+    assert html.count('class="metric sigma') == len(latest.tracks)
+    for key, value in status["counts"].items():
+        assert text_of(html, f"count-{key.lower()}") == str(value)
+    assert sum(status["counts"].values()) == len(results)
+    assert text_of(html, "yield-pct").endswith("%")
+    assert f'data-latest-pk="{status["latest"]["pk"]}"' in html
+
+
+def test_page_carries_what_the_polling_script_needs(
+    client: FlaskClient, app_context: AgentContext
+) -> None:
+    html = client.get("/").get_data(as_text=True)
+
+    assert f'data-refresh-ms="{app_context.page_refresh_ms}"' in html
+    assert 'data-status-url="/api/status"' in html
+    assert 'data-latest-url="/partials/latest"' in html
+    assert 'data-recent-url="/partials/recent"' in html
+    for container in ('id="latest"', 'id="recent"', 'id="conn-lost"', 'id="health"'):
+        assert container in html
+    assert re.search(r'id="conn-lost"[^>]*\bhidden\b', html)
+    script = client.get("/static/status.js")
+    assert script.status_code == 200
+    assert "latestUrl" in script.get_data(as_text=True)
+    assert client.get("/static/status.css").status_code == 200
+    assert "https://" not in html  # everything is served by the station itself
+
+
+def test_recent_list_is_capped_at_50_rows_linking_to_units(
+    client: FlaskClient, store: Store, tmp_path: Path
+) -> None:
+    fill_store(store, tmp_path / "inbox", 53, seed=4)
+    html = client.get("/").get_data(as_text=True)
+
+    links = re.findall(r'<a class="recent-row[^"]*" href="/units/(\d+)"', html)
+    assert links == [str(pk) for pk in range(53, 3, -1)]
+    row = client.get(f"/units/{links[-1]}")
+    assert row.status_code == 200
+
+
+def test_health_line_shows_last_error_and_outbox(
+    client: FlaskClient, store: Store, runtime: Runtime, tmp_path: Path
+) -> None:
+    fill_store(store, tmp_path / "inbox", 2)
+    runtime.report_scan(3)
+    runtime.report_error("inbox folder vanished")
+    html = client.get("/").get_data(as_text=True)
+
+    assert text_of(html, "health-waiting") == "3 files waiting"
+    assert text_of(html, "health-error").endswith(": inbox folder vanished")
+    assert 'class="health-bad"' in html
+    assert text_of(html, "health-outbox").startswith("outbox: 2 pending, oldest ")
+
+
+def test_error_unit_shows_error_and_its_reason(
+    client: FlaskClient, store: Store, tmp_path: Path
+) -> None:
+    fill_store(store, tmp_path / "inbox", 2)
+    broken = tmp_path / "broken<b>&.xlsx"
+    broken.write_text("this is text, not a workbook")
+    result = record_file(store, broken)
+    assert result.status is Status.ERROR
+    assert result.error is not None
+
+    html = client.get("/").get_data(as_text=True)
+    assert text_of(html, "verdict") == "ERROR"
+    assert "verdict-error" in verdict_classes(html)
+    reason = re.search(r'id="verdict-reason".*?</div>', html, flags=re.DOTALL)
+    assert reason
+    assert result.error.code in reason.group(0)
+    assert "broken&lt;b&gt;&amp;.xlsx" in reason.group(0)
+    assert "<b>" not in html
+    assert text_of(html, "count-error") == "1"
+    recent = client.get("/partials/recent").get_data(as_text=True)
+    assert f'<span class="r-detail r-error">{result.error.code}</span>' in recent
+
+
+def test_untrimmed_only_unit_is_flagged(client: FlaskClient, store: Store, tmp_path: Path) -> None:
+    result = record_file(store, system_a_file(tmp_path / "8340-1_SN5_TA.xlsx", trimmed=False))
+    assert result.tracks[0].untrimmed_only
+
+    html = client.get("/").get_data(as_text=True)
+    assert "UNTRIMMED ONLY" in html
+    assert len(svgs_in(html)) == 1
+
+
+# --- fragments --------------------------------------------------------------------------
+
+
+def test_partials_are_fragments_of_the_page(
+    client: FlaskClient, store: Store, tmp_path: Path
+) -> None:
+    empty_latest = client.get("/partials/latest").get_data(as_text=True)
+    empty_recent = client.get("/partials/recent").get_data(as_text=True)
+    assert "verdict-waiting" in empty_latest
+    assert "No units yet." in empty_recent
+
+    results = fill_store(store, tmp_path / "inbox", 3)
+    latest = client.get("/partials/latest")
+    recent = client.get("/partials/recent")
+    status = client.get("/api/status").get_json()
+
+    latest_html = latest.get_data(as_text=True)
+    recent_html = recent.get_data(as_text=True)
+    assert latest.status_code == recent.status_code == 200
+    for fragment in (latest_html, recent_html):
+        assert "<html" not in fragment
+        assert "<body" not in fragment
+    assert f'data-pk="{status["latest"]["pk"]}"' in latest_html
+    assert text_of(latest_html, "verdict") == results[-1].status.value.upper()
+    assert len(svgs_in(latest_html)) == len(results[-1].tracks)
+    assert recent_html.count('class="recent-row') == 3
+
+
+# --- detail page ------------------------------------------------------------------------
+
+
+def test_detail_page_by_pk_and_by_result_id(
+    client: FlaskClient, store: Store, tmp_path: Path
+) -> None:
+    results = fill_store(store, tmp_path / "inbox", 3)
+    meta = reads.recent(store.read(), 1)[0]
+    result = results[-1]
+
+    by_pk = client.get(f"/units/{meta['pk']}")
+    by_id = client.get(f"/units/{meta['result_id']}")
+    assert by_pk.status_code == by_id.status_code == 200
+    html = by_pk.get_data(as_text=True)
+    assert html == by_id.get_data(as_text=True)
+    assert text_of(html, "verdict") == result.status.value.upper()
+    for fact in (result.file_name, str(result.sha256), meta["result_id"], "Analysis version"):
+        assert fact in html
+    for label in ("Sigma threshold", "Optimal offset", "Raw fail points", "Margin to spec"):
+        assert label in html
+    for track in result.tracks:
+        assert f'data-track="{track.track_id}"' in html
+    charts = [parse_svg(svg) for svg in svgs_in(html)]
+    assert len(charts) == len(result.tracks)
+    has_untrimmed = [
+        t.curve is not None and t.curve.untrimmed_errors is not None for t in result.tracks
+    ]
+    assert [bool(paths(c, "untrimmed")) for c in charts] == has_untrimmed
+    assert 'href="/"' in html
+
+
+@pytest.mark.parametrize("key", ["999", "00000000-0000-0000-0000-000000000000", "nope"])
+def test_unknown_unit_is_an_html_404(client: FlaskClient, key: str) -> None:
+    response = client.get(f"/units/{key}")
+
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert 'id="not-found"' in response.get_data(as_text=True)
+
+
+def test_detail_page_of_an_error_unit_shows_reason(
+    client: FlaskClient, store: Store, tmp_path: Path
+) -> None:
+    broken = tmp_path / "junk.xlsx"
+    broken.write_text("not a workbook")
+    result = record_file(store, broken)
+    assert result.error is not None
+
+    html = client.get("/units/1").get_data(as_text=True)
+    assert "verdict-error" in verdict_classes(html)
+    assert result.error.code in html
+    assert "No tracks in this file." in html
+
+
+# --- charts -----------------------------------------------------------------------------
+
+
+def make_curve(
+    n: int,
+    errors: list[float] | None = None,
+    upper: list[float | None] | None = None,
+    lower: list[float | None] | None = None,
+    untrimmed: bool = False,
+) -> TrackCurve:
+    positions = [float(i) for i in range(n)]
+    errs = errors if errors is not None else [0.004 * math.sin(i / 15) for i in range(n)]
+    return TrackCurve(
+        positions=positions,
+        errors=errs,
+        upper=upper if upper is not None else [0.005] * n,
+        lower=lower if lower is not None else [-0.005] * n,
+        untrimmed_positions=positions if untrimmed else None,
+        untrimmed_errors=[0.03 * math.cos(i / 40) for i in range(n)] if untrimmed else None,
+    )
+
+
+@pytest.mark.parametrize("n", [10, 600, 2000])
+def test_chart_is_well_formed_at_any_size(n: int) -> None:
+    svg = plot.track_svg(make_curve(n), 0.0005, width=800, height=360)
+    root = parse_svg(str(svg))
+
+    assert root.get("viewBox") == "0 0 800 360"
+    assert len(paths(root, "curve")) == 1
+    assert len(paths(root, "band")) == 1
+    ticks = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "tick"]
+    assert len(ticks) >= 6
+    assert not re.search(r"\bnan\b|\binf\b", str(svg), flags=re.IGNORECASE)
+    assert "offset +5.00e-4" in str(svg)
+    # one decimal at most in coordinates keeps the page small
+    assert not re.search(r"\d\.\d\d", paths(root, "curve")[0].get("d", ""))
+
+
+def test_chart_stays_compact() -> None:
+    svg = str(plot.track_svg(make_curve(2000), 0.0))
+    assert len(svg) < 40_000  # constant limits collapse to a segment each
+
+
+def test_chart_without_limits_has_no_band_and_no_failures() -> None:
+    nan_limits: list[float | None] = [None] * 50
+    curve = make_curve(50, errors=[0.5] * 50, upper=nan_limits, lower=nan_limits)
+    root = parse_svg(str(plot.track_svg(curve, 0.0)))
+
+    assert not paths(root, "band")
+    assert not paths(root, "limit")
+    assert not circles(root)
+    assert len(paths(root, "curve")) == 1
+
+
+def test_single_sided_band_draws_the_limit_and_marks_points_above_it() -> None:
+    errors = [0.0] * 20 + [0.02] * 5 + [0.0] * 15
+    curve = make_curve(40, errors=errors, upper=[0.01] * 40, lower=[None] * 40)
+    root = parse_svg(str(plot.track_svg(curve, 0.0)))
+
+    assert not paths(root, "band")
+    assert len(paths(root, "limit")) == 1
+    assert len(circles(root)) == 5
+
+
+def test_blank_limits_leave_gaps_in_band_and_limit_lines() -> None:
+    upper: list[float | None] = [0.01] * 60
+    lower: list[float | None] = [-0.01] * 60
+    upper[20:25] = [None] * 5
+    root = parse_svg(str(plot.track_svg(make_curve(60, upper=upper, lower=lower), 0.0)))
+
+    band = paths(root, "band")[0].get("d", "")
+    limit = paths(root, "limit")[0].get("d", "")
+    assert band.count("M") == band.count("Z") == 2  # split where the upper limit is blank
+    assert limit.count("M") == 3  # upper in two pieces, lower in one
+
+
+def test_flat_errors_still_get_an_axis() -> None:
+    nan_limits: list[float | None] = [None] * 30
+    curve = make_curve(30, errors=[0.0] * 30, upper=nan_limits, lower=nan_limits)
+    root = parse_svg(str(plot.track_svg(curve, None)))
+
+    ticks = [t.text or "" for t in root.iter(f"{SVG}text") if t.get("class") == "tick"]
+    assert len(ticks) >= 3
+    text = ET.tostring(root, encoding="unicode")
+    assert not re.search(r"\bnan\b|\binf\b", text, flags=re.IGNORECASE)
+
+
+def test_untrimmed_line_only_on_request_and_only_when_present() -> None:
+    with_untrimmed = make_curve(100, untrimmed=True)
+    assert paths(
+        parse_svg(str(plot.track_svg(with_untrimmed, 0.0, show_untrimmed=True))), "untrimmed"
+    )
+    assert not paths(parse_svg(str(plot.track_svg(with_untrimmed, 0.0))), "untrimmed")
+    untrimmed_only = make_curve(100)  # its errors are the untrimmed sheet's; no second curve
+    root = parse_svg(str(plot.track_svg(untrimmed_only, 0.0, show_untrimmed=True)))
+    assert not paths(root, "untrimmed")
+    assert len(paths(root, "curve")) == 1
+
+
+def test_track_with_an_error_renders_its_message_instead_of_a_curve() -> None:
+    track = TrackResult(
+        track_id="TRK1",
+        status=Status.ERROR,
+        error=ErrorInfo(code="insufficient_points", message="TRK1 has 3 <usable> point(s)"),
+    )
+    svg = str(track_chart(track, (800, 360)))
+    root = parse_svg(svg)
+
+    assert "plot-empty" in (root.get("class") or "")
+    assert "insufficient_points" in svg
+    assert "&lt;usable&gt;" in svg
+    assert not paths(root, "curve")
+
+
+def test_red_points_number_the_tracks_fail_points(tmp_path: Path) -> None:
+    checked = failing = 0
+    for path in simulate_station(tmp_path, count=25, seed=7):
+        for track in analyse_file(path).tracks:
+            if track.curve is None:
+                continue
+            root = parse_svg(str(plot.track_svg(track.curve, track.optimal_offset)))
+            assert len(circles(root)) == track.fail_points, path.name
+            checked += 1
+            failing += bool(track.fail_points)
+    assert checked >= 25
+    assert failing >= 1
+
+
+def test_failing_points_agree_with_the_kernel_on_the_band_edge() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        n = 40
+        errors = rng.normal(0, 0.006, n)
+        upper = np.where(rng.random(n) < 0.1, np.nan, 0.01)
+        lower = np.where(rng.random(n) < 0.1, np.nan, -0.01)
+        # an offset that puts one point exactly on its limit
+        c = float(upper[0] - errors[0]) if np.isfinite(upper[0]) else 0.0
+        expected = int(linearity.count_failures(errors, upper, lower, c))
+        as_lists = [None if math.isnan(v) else float(v) for v in upper]
+        lows = [None if math.isnan(v) else float(v) for v in lower]
+        assert len(plot.failing_indices(errors.tolist(), as_lists, lows, c)) == expected
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        (0.0, 10.0, [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]),
+        (-0.011, 0.011, [-0.01, -0.005, 0.0, 0.005, 0.01]),
+        (3.0, 3.4, [3.0, 3.1, 3.2, 3.3, 3.4]),
+    ],
+)
+def test_nice_ticks(low: float, high: float, expected: list[float]) -> None:
+    assert plot.nice_ticks(low, high, 6) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, "—"),
+        (math.nan, "—"),
+        (0.0, "0"),
+        (-0.0, "0"),
+        (0.005572, "0.00557"),
+        (2.097e-05, "2.10e-5"),
+        (336.0, "336"),
+        (-0.0123, "-0.0123"),
+        (0.009999999999999915, "0.0100"),
+        (0.0009996, "0.00100"),
+    ],
+)
+def test_format_number(value: float | None, text: str) -> None:
+    assert plot.format_number(value) == text
