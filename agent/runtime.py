@@ -52,6 +52,26 @@ class Metrics:
 
 
 @dataclass
+class CentralState:
+    """What the page and /api/status say about central."""
+
+    configured: bool = False
+    reachable: bool | None = None
+    last_sync_at: datetime | None = None
+    last_error: str | None = None
+    auth_failed: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "configured": self.configured,
+            "reachable": self.reachable,
+            "last_sync_at": self.last_sync_at.isoformat() if self.last_sync_at else None,
+            "last_error": self.last_error,
+            "auth_failed": self.auth_failed,
+        }
+
+
+@dataclass
 class Runtime:
     station_id: str
     station_name: str
@@ -63,6 +83,7 @@ class Runtime:
     last_error_at: datetime | None = None
     last_scan_monotonic: float | None = None
     watching: bool = False
+    central: CentralState = field(default_factory=CentralState)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def report_scan(self, waiting: int) -> None:

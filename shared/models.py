@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.version import ANALYSIS_VERSION, __version__
 
 RESULT_SCHEMA_VERSION = 1
+MAX_COUNT = 2_000_000_000  # fits a 32-bit database column
+
+# Point counts: never negative, and bounded so a hostile payload cannot overflow storage.
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
 class Status(StrEnum):
@@ -86,15 +90,15 @@ class TrackResult(_Model):
     track_id: str
     status: Status
     error: ErrorInfo | None = None
-    points: int = 0
+    points: Count = 0
     sigma_gradient: float | None = None
     sigma_threshold: float | None = None
     sigma_pass: bool | None = None
     optimal_offset: float | None = None
     linearity_error: float | None = None
     linearity_pass: bool | None = None
-    fail_points: int | None = None
-    raw_fail_points: int | None = None
+    fail_points: Count | None = None
+    raw_fail_points: Count | None = None
     linearity_spec: float | None = None
     travel_length: float | None = None
     untrimmed_resistance: float | None = None

@@ -217,7 +217,7 @@ def recent_rows(conn: sqlite3.Connection, limit: int = RECENT_ROWS) -> list[dict
     return rows
 
 
-def health_texts(status: dict[str, Any], max_scan_age_s: float) -> dict[str, str]:
+def health_texts(status: dict[str, Any], max_scan_age_s: float) -> dict[str, Any]:
     """The agent-health line's parts (status.js: healthTexts builds the same strings)."""
     health = status["health"]
     watching = ", ".join(health["watching"]) or "no folder configured"
@@ -238,18 +238,31 @@ def health_texts(status: dict[str, Any], max_scan_age_s: float) -> dict[str, str
         outbox_text += f", oldest {age(outbox['oldest_age_s'])}"
     if outbox.get("dead"):
         outbox_text += f", {outbox['dead']} rejected"
-    central = status.get("central")
-    if not central:
-        central_text = "central: not configured"
-    else:
-        central_text = f"central: {central.get('state') or 'configured'}"
+    central_text, central_bad = central_health(status.get("central"))
     return {
         "watching": f"watching {watching}",
         "waiting": f"{waiting} file{'' if waiting == 1 else 's'} waiting",
         "last_error": last_error,
         "outbox": outbox_text,
         "central": central_text,
+        "central_bad": central_bad,
     }
+
+
+def central_health(central: dict[str, Any] | None) -> tuple[str, bool]:
+    """The central part of the health line, and whether it is bad (status.js: centralText)."""
+    if not central or not central.get("configured"):
+        return "central: not configured", False
+    last = central.get("last_sync_at")
+    since = f", last sync {local_time(last, '%H:%M:%S')}" if last else ", no sync yet"
+    error = central.get("last_error") or ""
+    if central.get("auth_failed"):
+        return f"central: TOKEN REFUSED{since} ({error})", True
+    if central.get("reachable") is False:
+        return f"central: unreachable{since} ({error})", True
+    if central.get("reachable") is None:
+        return "central: connecting", False
+    return f"central: connected{since}", False
 
 
 def page_title(status: dict[str, Any]) -> str:

@@ -119,8 +119,27 @@
       waiting: waiting + " file" + (waiting === 1 ? "" : "s") + " waiting",
       lastError: lastError,
       outbox: outboxText,
-      central: central ? "central: " + (central.state || "configured") : "central: not configured"
+      central: centralText(central)
     };
+  }
+
+  // Mirrors pages.central_health.
+  function centralText(central) {
+    if (!central || !central.configured) {
+      return { text: "central: not configured", bad: false };
+    }
+    var since = central.last_sync_at ? ", last sync " + clock(central.last_sync_at, true) : ", no sync yet";
+    var error = central.last_error || "";
+    if (central.auth_failed) {
+      return { text: "central: TOKEN REFUSED" + since + " (" + error + ")", bad: true };
+    }
+    if (central.reachable === false) {
+      return { text: "central: unreachable" + since + " (" + error + ")", bad: true };
+    }
+    if (central.reachable === null || central.reachable === undefined) {
+      return { text: "central: connecting", bad: false };
+    }
+    return { text: "central: connected" + since, bad: false };
   }
 
   function showStatus(status) {
@@ -134,7 +153,11 @@
     setText("health-waiting", texts.waiting);
     setText("health-error", texts.lastError);
     setText("health-outbox", texts.outbox);
-    setText("health-central", texts.central);
+    setText("health-central", texts.central.text);
+    var centralEl = byId("health-central");
+    if (centralEl) {
+      centralEl.classList.toggle("health-bad", texts.central.bad);
+    }
     var errorEl = byId("health-error");
     if (errorEl) {
       errorEl.classList.toggle("health-bad", Boolean(status.health.last_error));

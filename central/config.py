@@ -1,0 +1,243 @@
+"""The central service's configuration: one optional TOML file plus environment overrides.
+
+Same rules as the station agent's (see `shared.config_loader`), so IT learns
+them once: built-in defaults, then the file (`--config` or `LTA_CENTRAL_CONFIG`),
+then the environment (`LTA_CENTRAL_*`), later winning. With no file and no
+variables central runs for evaluation: an embedded PostgreSQL in its data
+folder, serving this machine only.
+
+The database URL usually carries a password, so it is a secret: never shown
+in messages, logs or `repr`; only `CentralConfig.database_url_value` gives it
+to the code that connects.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from shared import config_loader
+from shared.config_loader import TEMPLATE_NAME, ConfigError, ConfigSpec
+from shared.config_values import (
+    BindAddress,
+    ConfigSection,
+    LoggingConfig,
+    RequiredPath,
+    WholeNumber,
+    empty_is_none,
+    split_bind,
+    validation_environ,
+)
+from shared.config_values import default_data_dir as _program_data_dir
+
+__all__ = [
+    "CONFIG_ENV",
+    "DEFAULT_BIND",
+    "ENV_PREFIX",
+    "FIXED_ENV",
+    "TEMPLATE_NAME",
+    "CentralConfig",
+    "ConfigError",
+    "DatabaseConfig",
+    "IngestConfig",
+    "LoggingConfig",
+    "StorageConfig",
+    "WebConfig",
+    "default_data_dir",
+    "load_config",
+    "resolve_config_path",
+    "write_default_config",
+]
+
+ENV_PREFIX = "LTA_CENTRAL_"
+CONFIG_ENV = "LTA_CENTRAL_CONFIG"
+#: The fixed environment names deployment scripts rely on; never rename them.
+FIXED_ENV: Mapping[str, tuple[str, str]] = {
+    "LTA_CENTRAL_DATABASE_URL": ("database", "url"),
+    "LTA_CENTRAL_BIND": ("web", "bind"),
+    "LTA_CENTRAL_DATA_DIR": ("storage", "data_dir"),
+}
+
+DEFAULT_BIND = "127.0.0.1:8720"
+LOG_DIR_NAME = "logs"
+EMBEDDED_PG_DIR_NAME = "pgdata"
+MIB = 1024 * 1024
+_URL_SCHEMES = ("postgresql", "postgres")
+
+# What each key accepts, in words IT can act on; appended to every error for that key.
+_EXPECTED: Mapping[str, str] = {
+    "database.url": (
+        'a PostgreSQL URL like "postgresql://lta:PASSWORD@db.example.com:5432/lta", '
+        "or no value for the embedded database"
+    ),
+    "database.pool_min_size": "a whole number from 1 to 50",
+    "database.pool_max_size": "a whole number from 1 to 200, at least pool_min_size",
+    "storage.data_dir": "a folder the central service can write to",
+    "web.bind": '"host:port" like "127.0.0.1:8720"',
+    "ingest.max_body_bytes": "a whole number of bytes, at least 1",
+    "ingest.max_uncompressed_bytes": "a whole number of bytes, at least 1",
+    "ingest.max_batch_results": "a whole number from 1 to 1000",
+    "ingest.rate_limit_per_minute": "a whole number of requests, at least 1",
+    "ingest.rate_burst": "a whole number of requests, at least 1",
+    "logging.level": "one of DEBUG, INFO, WARNING, ERROR",
+}
+
+
+def default_data_dir(environ: Mapping[str, str], platform: str = sys.platform) -> Path:
+    """Windows: `%PROGRAMDATA%\\LaserTrimAnalyzer\\central`; elsewhere `lta-central` in XDG data."""
+    return _program_data_dir("central", environ, platform)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+class DatabaseConfig(ConfigSection):
+    """`[database]`: where results are stored; no URL means an embedded PostgreSQL."""
+
+    # Errors must never echo the URL's password, even if someone prints a raw ValidationError.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, hide_input_in_errors=True
+    )
+
+    url: Annotated[SecretStr | None, BeforeValidator(empty_is_none)] = None
+    pool_min_size: WholeNumber = Field(default=1, ge=1, le=50)
+    pool_max_size: WholeNumber = Field(default=10, ge=1, le=200)
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: SecretStr | None) -> SecretStr | None:
+        """Only the scheme is checked: libpq accepts many forms (sockets, several hosts)."""
+        if value is None:
+            return None
+        scheme, sep, _ = value.get_secret_value().partition("://")
+        if not sep or scheme.lower() not in _URL_SCHEMES:
+            raise ValueError("must start with postgresql:// or postgres://")
+        return value
+
+    @model_validator(mode="after")
+    def _pool_sizes(self) -> DatabaseConfig:
+        """A pool that may hold fewer connections than it opens at start cannot be built."""
+        if self.pool_max_size < self.pool_min_size:
+            raise PydanticCustomError(
+                "pool_too_small",
+                "must be at least database.pool_min_size ({minimum})",
+                {
+                    "blame_key": "pool_max_size",
+                    "value": self.pool_max_size,
+                    "minimum": self.pool_min_size,
+                },
+            )
+        return self
+
+
+class StorageConfig(ConfigSection):
+    """`[storage]`: central's own files (logs, the embedded database)."""
+
+    data_dir: RequiredPath = Field(default_factory=lambda: default_data_dir(os.environ))
+
+
+class WebConfig(ConfigSection):
+    """`[web]`: where the dashboard and the ingest API listen."""
+
+    bind: BindAddress = DEFAULT_BIND
+
+
+class IngestConfig(ConfigSection):
+    """`[ingest]`: limits that keep one station (or a broken one) from swamping central."""
+
+    max_body_bytes: WholeNumber = Field(default=32 * MIB, ge=1)
+    max_uncompressed_bytes: WholeNumber = Field(default=256 * MIB, ge=1)
+    max_batch_results: WholeNumber = Field(default=1000, ge=1, le=1000)
+    rate_limit_per_minute: WholeNumber = Field(default=600, ge=1)
+    rate_burst: WholeNumber = Field(default=60, ge=1)
+
+
+class CentralConfig(ConfigSection):
+    """Everything central reads from its config; build it with `load_config`."""
+
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _platform_defaults(cls, data: Any, info: ValidationInfo) -> Any:
+        """The default data folder follows the environment given to `load_config`."""
+        if not isinstance(data, dict):
+            return data
+        storage = data.get("storage", {})
+        if isinstance(storage, dict) and "data_dir" not in storage:
+            data_dir = default_data_dir(validation_environ(info))
+            data = {**data, "storage": {**storage, "data_dir": data_dir}}
+        return data
+
+    @property
+    def bind_host(self) -> str:
+        """Host part of web.bind, IPv6 without brackets (as socket APIs want it)."""
+        return split_bind(self.web.bind)[0]
+
+    @property
+    def bind_port(self) -> int:
+        return split_bind(self.web.bind)[1]
+
+    @property
+    def database_url_value(self) -> str | None:
+        """The URL in plain text, for the code that connects; None means embedded PostgreSQL."""
+        url = self.database.url
+        return None if url is None else url.get_secret_value()
+
+    @property
+    def log_dir(self) -> Path:
+        return self.storage.data_dir / LOG_DIR_NAME
+
+    @property
+    def embedded_pg_dir(self) -> Path:
+        """Where the embedded PostgreSQL keeps its cluster when no URL is set."""
+        return self.storage.data_dir / EMBEDDED_PG_DIR_NAME
+
+
+# --------------------------------------------------------------------------- loading
+
+_SPEC = ConfigSpec(
+    model=CentralConfig,
+    env_prefix=ENV_PREFIX,
+    config_env=CONFIG_ENV,
+    fixed_env=FIXED_ENV,
+    expected=_EXPECTED,
+    env_example="INGEST__RATE_BURST",
+)
+
+
+def resolve_config_path(
+    path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Path | None:
+    """The config file to read: the one given, else `LTA_CENTRAL_CONFIG`, else none."""
+    return config_loader.resolve_config_path(_SPEC, path, environ)
+
+
+def load_config(
+    path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> CentralConfig:
+    """Read the file (if any), apply the environment, validate; ConfigError on any problem."""
+    return config_loader.load_config(_SPEC, path, environ)
+
+
+def write_default_config(path: Path) -> None:
+    """Write the commented template; never overwrite, since it may hold the database password."""
+    config_loader.write_default_config(path, "central", TEMPLATE_NAME)

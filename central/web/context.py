@@ -1,0 +1,59 @@
+"""What central's request handlers may use, stored on the Flask app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from central.db import Database
+from central.ratelimit import RateLimiter
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    max_body_bytes: int = 32 * 1024 * 1024
+    max_uncompressed_bytes: int = 256 * 1024 * 1024
+    max_batch_results: int = 1000
+    rate_limit_per_minute: int = 600
+    rate_burst: int = 60
+
+
+class CentralMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "lta_central_ingest_requests_total",
+            "Ingest API requests by endpoint and HTTP status.",
+            ["endpoint", "status"],
+            registry=self.registry,
+        )
+        self.results = Counter(
+            "lta_central_results_total",
+            "Results received, by outcome (accepted, duplicate, rejected).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "lta_central_ingest_seconds",
+            "Time to validate and store one batch.",
+            registry=self.registry,
+        )
+
+
+@dataclass
+class CentralContext:
+    db: Database
+    limits: IngestLimits
+    metrics: CentralMetrics = field(default_factory=CentralMetrics)
+    limiter: RateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limiter = RateLimiter(self.limits.rate_limit_per_minute, self.limits.rate_burst)
+
+
+def context() -> CentralContext:
+    ctx: Any = current_app.extensions["lta-central"]
+    return ctx  # type: ignore[no-any-return]

@@ -1,0 +1,146 @@
+"""The sync protocol between a station agent and central (DESIGN.md, "Sync contract").
+
+Both sides validate with these models, so a field means the same on both.
+A batch travels as gzip-compressed JSON; every result carries a result_id
+derived from the station id and the file's SHA-256, so resending is harmless.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StringConstraints,
+    model_validator,
+)
+
+from shared.curves import check_blob, pack_curve
+from shared.ids import result_id
+from shared.models import FileResult
+
+PROTOCOL_VERSION = 1
+RESULTS_PATH = "/api/v1/results"
+HEARTBEAT_PATH = "/api/v1/heartbeat"
+MAX_BATCH_RESULTS = 1000
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+StationId = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+]
+
+
+def _blob_in(value: object) -> bytes:
+    """Raw bytes from Python; standard base64 text from JSON."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except binascii.Error as exc:
+            raise ValueError("curve blob is not valid base64") from exc
+    raise ValueError("curve blob must be base64 text")
+
+
+def _blob_out(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+CurveBlob = Annotated[bytes, PlainValidator(_blob_in), PlainSerializer(_blob_out, when_used="json")]
+ResultId = Annotated[str, StringConstraints(min_length=36, max_length=36)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StationResult(_Message):
+    """One analysed file as a station reports it.
+
+    The tracks' curves travel beside the result as "LTC1" blobs
+    (shared/curves.py, base64 in JSON), not as JSON number lists: a tenth of
+    the parsing on both sides, bit-exact, and stored by central as they come.
+    """
+
+    result_id: ResultId
+    result: FileResult
+    curves: dict[str, CurveBlob] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _has_identity(self) -> StationResult:
+        if self.result.sha256 is None or not SHA256_HEX.fullmatch(self.result.sha256):
+            raise ValueError("a result needs the file's sha256 as 64 lower-case hex digits")
+        track_ids = [t.track_id for t in self.result.tracks]
+        if len(set(track_ids)) != len(track_ids):
+            raise ValueError("track ids within one result must be unique")
+        if any(t.curve is not None for t in self.result.tracks):
+            raise ValueError("send curves in 'curves', not inside the tracks")
+        unknown = set(self.curves) - set(track_ids)
+        if unknown:
+            raise ValueError(f"curves for unknown track(s): {sorted(unknown)}")
+        for blob in self.curves.values():
+            check_blob(blob)
+        return self
+
+    @classmethod
+    def from_result(cls, result_id: str, result: FileResult) -> StationResult:
+        """Split a result with curves into the wire form."""
+        curves = {t.track_id: pack_curve(t.curve) for t in result.tracks if t.curve is not None}
+        bare = [t.model_copy(update={"curve": None}) for t in result.tracks]
+        return cls(
+            result_id=result_id,
+            result=result.model_copy(update={"tracks": bare}),
+            curves=curves,
+        )
+
+    def matches(self, station_id: str) -> bool:
+        """The id must be the one derived from this station and this file."""
+        assert self.result.sha256 is not None  # noqa: S101 - checked by the validator
+        return self.result_id == result_id(station_id, self.result.sha256)
+
+
+class IngestBatch(_Message):
+    protocol_version: int
+    station_id: StationId
+    agent_version: str = Field(max_length=64)
+    sent_at: datetime
+    results: list[StationResult] = Field(min_length=1, max_length=MAX_BATCH_RESULTS)
+
+
+class Rejected(_Message):
+    result_id: str
+    reason: str
+
+
+class IngestResponse(_Message):
+    """Per-item acknowledgement: accepted and duplicate ids are both delivered."""
+
+    accepted: list[str] = Field(default_factory=list)
+    duplicate: list[str] = Field(default_factory=list)
+    rejected: list[Rejected] = Field(default_factory=list)
+
+
+class Heartbeat(_Message):
+    protocol_version: int
+    station_id: StationId
+    agent_version: str = Field(max_length=64)
+    sent_at: datetime
+    outbox_pending: int = Field(ge=0)
+    oldest_undelivered_age_s: float | None = Field(default=None, ge=0)
+    dead_letters: int = Field(default=0, ge=0)
+    last_error: str | None = Field(default=None, max_length=2000)
+
+
+class ErrorBody(_Message):
+    """Every 4xx/5xx from central has this body."""
+
+    code: str
+    message: str
