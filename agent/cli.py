@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser("init-config", help="write a commented default config file")
     init.add_argument("path", type=Path, metavar="PATH")
+
+    box = commands.add_parser("outbox", help="results waiting for central")
+    box_actions = box.add_subparsers(dest="action", required=True)
+    retry = box_actions.add_parser("retry", help="queue dead-letter results to be sent again")
+    retry.add_argument("--config", type=Path, default=None, help="config file")
+    show = box_actions.add_parser("status", help="pending and dead-letter counts")
+    show.add_argument("--config", type=Path, default=None, help="config file")
 
     demo = commands.add_parser("demo", help="run the agent on a simulated station (temporary)")
     demo.add_argument("--rate", type=float, default=12.0, help="units per minute (default 12)")
@@ -118,7 +126,30 @@ def run_demo_command(args: argparse.Namespace) -> int:
     return run_demo(rate_per_minute=args.rate, bind=args.bind, seed=args.seed)
 
 
+def run_outbox(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from agent.config import load_config
+    from agent.store import outbox, reads
+    from agent.store.store import Store
+
+    store = Store(load_config(args.config).database_path)
+    try:
+        if args.action == "retry":
+            count = store.writer.call(outbox.retry_dead)
+            print(f"{count} result(s) queued again; the running agent sends them on its next sync")
+        else:
+            stats = reads.outbox_stats(store.read(), datetime.now(UTC))
+            print(json.dumps(stats))
+            for row in outbox.dead_letters(store.read()):
+                print(f"dead: {row['file_name']} ({row['result_id']}): {row['last_error']}")
+    finally:
+        store.close()
+    return EXIT_OK
+
+
 COMMANDS = {
+    "outbox": run_outbox,
     "analyze": run_analyze,
     "simulate": run_simulate,
     "run": run_service,

@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -27,6 +28,7 @@ from agent.config import AgentConfig
 from agent.isolation import IsolatedAnalyser
 from agent.runtime import Runtime
 from agent.store.store import Store
+from agent.sync import CentralClient, Syncer
 from agent.watcher import Watcher
 from agent.web import create_app
 from agent.web.context import AgentContext
@@ -102,6 +104,8 @@ class AgentService:
     scheduler: BackgroundScheduler | None = None
     server: BaseWSGIServer | MultiSocketServer | None = None
     runtime: Runtime | None = None
+    syncer: Syncer | None = None
+    client: CentralClient | None = None
 
     def start(self) -> None:
         """Everything that can fail on a misconfigured PC fails here, before serving."""
@@ -142,6 +146,17 @@ class AgentService:
             max_instances=1,
             coalesce=True,
         )
+        self.syncer = self._syncer()
+        if self.syncer is not None:
+            self.scheduler.add_job(
+                self._guarded_sync(self.syncer),
+                "interval",
+                seconds=config.central.sync_interval_s,
+                id="sync",
+                max_instances=1,
+                coalesce=True,
+                next_run_time=datetime.now(UTC),
+            )
         self.scheduler.start()
         logger.info(
             "Station {} watching {}; page on {}",
@@ -163,6 +178,39 @@ class AgentService:
 
         return tick
 
+    def _syncer(self) -> Syncer | None:
+        central = self.config.central
+        if central.url is None or self.store is None or self.runtime is None:
+            return None
+        if central.token is None:
+            self.runtime.central.configured = True
+            self.runtime.central.auth_failed = True
+            self.runtime.central.last_error = "no station token: set LTA_AGENT_CENTRAL_TOKEN"
+            logger.error("central.url is set but there is no token; results are kept locally")
+            return None
+        self.client = CentralClient(
+            central.url, central.token.get_secret_value(), central.ca_bundle
+        )
+        return Syncer(
+            store=self.store,
+            runtime=self.runtime,
+            client=self.client,
+            state=self.runtime.central,
+            batch_size=central.batch_size,
+        )
+
+    def _guarded_sync(self, syncer: Syncer):  # type: ignore[no-untyped-def]
+        def sync() -> None:
+            if self.stop_event.is_set():
+                return
+            try:
+                syncer.run(self.stop_event)
+            except Exception as exc:  # the job must survive to try again
+                logger.exception("Sync round failed")
+                syncer.state.last_error = f"sync error: {exc}"
+
+        return sync
+
     @property
     def page_url(self) -> str:
         host = self.config.bind_host
@@ -182,6 +230,8 @@ class AgentService:
             self.server.close()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        if self.client is not None:
+            self.client.close()
         if self.analyser is not None:
             self.analyser.close()
         if self.store is not None:

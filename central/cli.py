@@ -1,24 +1,144 @@
-"""`lta-central`: only `--version` until the central service issue lands."""
+"""`lta-central`: parses arguments and delegates; the work lives in plain functions."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
+from shared.errors import LtaError
 from shared.version import __version__
+
+EXIT_OK = 0
+EXIT_FAILED = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="lta-central",
-        description="Laser Trim Analyzer Edge central service.",
+        prog="lta-central", description="Laser Trim Analyzer Edge central service."
     )
     parser.add_argument("--version", action="version", version=f"lta-central {__version__}")
+    parser.add_argument(
+        "--config", type=Path, default=None, help="config file (default: LTA_CENTRAL_CONFIG)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the ingest API (migrates the database first)")
+    commands.add_parser("migrate", help="apply database migrations and exit")
+    init = commands.add_parser("init-config", help="write a commented default config file")
+    init.add_argument("path", type=Path, metavar="PATH")
+    stats = commands.add_parser("stats", help="results, distinct ids and tracks per station")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    station = commands.add_parser("station", help="manage stations and their tokens")
+    actions = station.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="register a station; prints its token once")
+    add.add_argument("name")
+    actions.add_parser("list", help="list stations")
+    revoke = actions.add_parser("revoke", help="refuse a station's token from now on")
+    revoke.add_argument("name")
     return parser
 
 
+def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from central.config import load_config
+
+    return load_config(args.config)
+
+
+def _with_db(args: argparse.Namespace, work: Callable[..., int]) -> int:
+    from loguru import logger
+
+    from central.service import connect
+
+    logger.remove()
+    logger.add(sys.stderr, level="WARNING")
+    db = connect(_config(args))
+    try:
+        return work(db)
+    finally:
+        db.close()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from central.service import serve
+
+    return serve(_config(args))
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    def done(db: object) -> int:
+        print("database schema is up to date")
+        return EXIT_OK
+
+    return _with_db(args, done)
+
+
+def cmd_init_config(args: argparse.Namespace) -> int:
+    from central.config import write_default_config
+
+    write_default_config(args.path)
+    print(f"wrote {args.path}; edit it, then run: lta-central --config {args.path} serve")
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from central.stats import station_stats
+
+    def show(db):  # type: ignore[no-untyped-def]
+        rows = station_stats(db)
+        if args.json:
+            print(json.dumps(rows))
+        else:
+            for row in rows:
+                print(
+                    f"{row['station']:<24} results {row['results']:>8}  "
+                    f"distinct {row['distinct_result_ids']:>8}  tracks {row['tracks']:>8}"
+                )
+        return EXIT_OK
+
+    return _with_db(args, show)
+
+
+def cmd_station(args: argparse.Namespace) -> int:
+    from central import stations
+
+    def act(db):  # type: ignore[no-untyped-def]
+        if args.action == "add":
+            token = stations.add_station(db, args.name)
+            print(f"Station {args.name} added. Its token (shown only now; set it as")
+            print("LTA_AGENT_CENTRAL_TOKEN or central.token on that station):")
+            print(token)
+        elif args.action == "list":
+            for s in stations.list_stations(db):
+                state = "revoked" if s.revoked_at else "active"
+                seen = s.last_seen_at.isoformat() if s.last_seen_at else "never"
+                print(f"{s.name:<24} {state:<8} last seen {seen}")
+        else:
+            stations.revoke_station(db, args.name)
+            print(f"Station {args.name} revoked; its results are kept.")
+        return EXIT_OK
+
+    return _with_db(args, act)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "serve": cmd_serve,
+    "migrate": cmd_migrate,
+    "init-config": cmd_init_config,
+    "stats": cmd_stats,
+    "station": cmd_station,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    parser.parse_args(argv)
-    parser.print_help()
-    return 0
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except LtaError as exc:
+        print(f"lta-central: {exc.message}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,6 +7,7 @@ data folder (the pgserver package ships the binaries) and says so in the log.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -48,7 +49,9 @@ def start_embedded(pg_dir: Path) -> tuple[str, Any]:
 
     pg_dir.mkdir(parents=True, exist_ok=True)
     try:
-        server = pgserver.get_server(pg_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
+        with warnings.catch_warnings():  # platformdirs complains about XDG_RUNTIME_DIR on servers
+            warnings.simplefilter("ignore")
+            server = pgserver.get_server(pg_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
     except Exception as exc:
         raise DatabaseError(
             f"Could not start the embedded PostgreSQL in {pg_dir} ({exc}). Set "
@@ -101,6 +104,16 @@ def migration_scripts() -> list[tuple[int, str]]:
 
 
 def migrate(db: Database) -> int:
+    try:
+        return _migrate(db)
+    except psycopg.Error as exc:
+        raise DatabaseError(
+            f"Could not migrate the database schema ({_without_password(exc)}). Check that the "
+            "user may create tables, then run `lta-central migrate`."
+        ) from exc
+
+
+def _migrate(db: Database) -> int:
     """Apply pending migrations in order, in one transaction under an advisory lock.
 
     Several central instances may start together; the lock makes one of them

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +16,7 @@ from agent.simulate import simulate_station
 from agent.store.store import Store
 from agent.web import create_app
 from agent.web.context import AgentContext
+from central.db import Database, migrate, open_database
 from shared.models import FileResult
 
 STATION = "station-test"
@@ -50,3 +53,55 @@ def client(app_context: AgentContext):  # type: ignore[no-untyped-def]
     app = create_app(app_context)
     app.config["TESTING"] = True
     return app.test_client()
+
+
+# ---------------------------------------------------------------- PostgreSQL for central
+# LTA_TEST_DATABASE_URL (CI sets it) points at a server where the tests may create
+# databases; without it, one embedded PostgreSQL (pgserver) serves the whole session.
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("LTA_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    from central.db import start_embedded
+
+    embedded_url, handle = start_embedded(tmp_path_factory.mktemp("pg") / "pgdata")
+    try:
+        yield embedded_url
+    finally:
+        handle.cleanup()
+
+
+def _with_database(admin_url: str, name: str) -> str:
+    """The admin URL pointed at another database (works for host and socket URLs)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(admin_url)
+    params["dbname"] = name
+    return make_conninfo(**params)
+
+
+@pytest.fixture
+def database_url(postgres_admin_url: str) -> Iterator[str]:
+    """A fresh, empty database for one test, dropped afterwards."""
+    import psycopg
+
+    name = f"lta_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_database(postgres_admin_url, name)
+    finally:
+        with psycopg.connect(postgres_admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def central_db(database_url: str, tmp_path: Path) -> Iterator[Database]:
+    db = open_database(database_url, tmp_path / "unused-pg", min_size=1, max_size=4)
+    migrate(db)
+    yield db
+    db.close()

@@ -54,8 +54,8 @@ CREATE TABLE tracks (
     curve BYTEA,  -- shared/curves.py "LTC1": all six arrays of the track in one blob
     PRIMARY KEY (result_id, track_id)
 );
--- lz4: cheap to compress, and positions and limits (regular, often constant) shrink well.
-ALTER TABLE tracks ALTER COLUMN curve SET COMPRESSION lz4;
+-- Curves are mostly float64 noise: storing them uncompressed saves CPU on every insert.
+ALTER TABLE tracks ALTER COLUMN curve SET STORAGE EXTERNAL;
 
 -- The latest heartbeat of each station.
 CREATE TABLE heartbeats (
