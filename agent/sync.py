@@ -208,7 +208,10 @@ class Syncer:
         self.state.reachable = True
         if response.status_code in (401, 403):
             self.state.auth_failed = True
-            self.state.last_error = f"central refused the station token: {_error_message(response)}"
+            self.state.last_error = (
+                f"central refused the station token ({response.status_code}): "
+                f"{_error_message(response)}"
+            )
 
 
 def _describe(exc: httpx.HTTPError) -> str:

@@ -76,12 +76,24 @@ def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
 
 
 def _with_database(admin_url: str, name: str) -> str:
-    """The admin URL pointed at another database (works for host and socket URLs)."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    """The admin URL pointed at another database, as a postgresql:// URL.
+
+    Works for TCP hosts and for the embedded server's Unix socket directory.
+    """
+    from urllib.parse import quote
+
+    from psycopg.conninfo import conninfo_to_dict
 
     params = conninfo_to_dict(admin_url)
-    params["dbname"] = name
-    return make_conninfo(**params)
+    user = quote(str(params.get("user", "postgres")))
+    password = params.get("password")
+    auth = f"{user}:{quote(str(password))}@" if password else f"{user}@"
+    host = str(params.get("host", "127.0.0.1"))
+    port = params.get("port")
+    if host.startswith("/"):
+        query = f"?host={quote(host, safe='')}" + (f"&port={port}" if port else "")
+        return f"postgresql://{auth}/{name}{query}"
+    return f"postgresql://{auth}{host}{f':{port}' if port else ''}/{name}"
 
 
 @pytest.fixture
