@@ -8,8 +8,8 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from agent.analysis.file import is_candidate
 from agent.isolation import IsolatedAnalyser
+from agent.parsing.filenames import is_candidate
 from shared.analysis_settings import AnalysisSettings
 from shared.models import FileResult
 

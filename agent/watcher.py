@@ -23,7 +23,7 @@ from pathlib import Path
 
 from loguru import logger
 
-from agent.analysis.file import is_candidate
+from agent.parsing.filenames import is_candidate
 from agent.runtime import Runtime
 from agent.store import reads
 from agent.store.store import Store

@@ -8,7 +8,7 @@ import statistics
 import tempfile
 import time
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -24,6 +24,7 @@ from tests.e2e.agent_process import AgentProcess
 
 LATENCY_FILES = 40
 STORED_RESULTS = 100_000
+HISTORY_DAYS = 100
 MEMORY_FILES = 10_000
 
 
@@ -67,16 +68,22 @@ def latency_figures(tmp: Path) -> list[tuple[str, str]]:
 
 
 def _fill(store: Store, sources: list[Path], count: int) -> None:
-    """count results cycling through really analysed files, each with its own sha."""
+    """A station's history: count results over the last 100 days (about 1,000 a day),
+    each a really analysed file with its own sha; all but the newest 100 delivered."""
     results = [analyse_file(p) for p in sources]
-    seen = datetime.now(UTC)
+    now = datetime.now(UTC)
+    step = timedelta(days=HISTORY_DAYS) / count
 
     def fill(conn):  # type: ignore[no-untyped-def]
         conn.execute("PRAGMA synchronous=OFF")  # bench set-up only; the agent runs FULL
         for i in range(count):
             base = results[i % len(results)]
-            fake = base.model_copy(update={"sha256": f"{i:064x}"})
-            writes.record_file(conn, fake, "bench-station", seen, None)
+            when = now - step * (count - i)
+            fake = base.model_copy(update={"sha256": f"{i:064x}", "analysed_at": when})
+            writes.record_file(conn, fake, "bench-station", when, None)
+        conn.execute(
+            "UPDATE outbox SET state = 'delivered' WHERE id <= (SELECT MAX(id) - 100 FROM outbox)"
+        )
         conn.execute("PRAGMA synchronous=FULL")
 
     store.writer.call(fill, timeout=3600)

@@ -15,8 +15,6 @@ from shared.analysis_settings import AnalysisSettings
 from shared.errors import ErrorCode, FileSkipped, InputFileError
 from shared.models import ErrorInfo, FileResult, Status, worst_status
 
-EXCEL_SUFFIXES = (".xlsx", ".xls", ".xlsm")
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -155,8 +153,3 @@ def _analyse_content(
         notes=parsed.notes,
         analysed_at=_now(),
     )
-
-
-def is_candidate(path: Path) -> bool:
-    """Excel files a station wrote (not Office lock files `~$...`)."""
-    return path.suffix.lower() in EXCEL_SUFFIXES and not path.name.startswith("~$")

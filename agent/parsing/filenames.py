@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import PurePath
 
 NOT_TRIM_WORDS = ("scrap", "noise", "smoothness")
+EXCEL_SUFFIXES = (".xlsx", ".xls", ".xlsm")
 
 _MODEL = re.compile(r"^(\d{4,}(?:-[A-Za-z0-9]{1,3}(?=-|$|[^A-Za-z0-9]))*)(.*)$")
 _US_DATE = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$")
@@ -26,6 +27,11 @@ class NameInfo:
     model: str | None
     serial: str | None
     test_date: datetime | None
+
+
+def is_candidate(path: PurePath) -> bool:
+    """Excel files a station wrote (not Office lock files `~$...`)."""
+    return path.suffix.lower() in EXCEL_SUFFIXES and not path.name.startswith("~$")
 
 
 def not_trim_reason(file_name: str) -> str | None:

@@ -77,6 +77,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX outbox_state ON outbox(state, id);
     """,
+    # 2: the shift counters read only this index (no table lookups)
+    """
+    CREATE INDEX results_time_status ON results(analysed_at, status);
+    DROP INDEX results_analysed_at;
+    """,
 ]
 
 

@@ -110,13 +110,13 @@ def counts_since(conn: sqlite3.Connection, since: datetime) -> dict[str, int]:
 
 
 def outbox_stats(conn: sqlite3.Connection, now: datetime) -> dict[str, Any]:
-    row = conn.execute(
-        "SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM outbox WHERE state = 'pending'"
+    pending = conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+    first = conn.execute(  # rows are queued in time order: the lowest id is the oldest
+        "SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY id LIMIT 1"
     ).fetchone()
     dead = conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'dead'").fetchone()[0]
-    oldest = row["oldest"]
-    age = None if oldest is None else max(0.0, (now - parse_iso(oldest)).total_seconds())
-    return {"pending": int(row["pending"]), "oldest_age_s": age, "dead": int(dead)}
+    age = None if first is None else max(0.0, (now - parse_iso(first[0])).total_seconds())
+    return {"pending": int(pending), "oldest_age_s": age, "dead": int(dead)}
 
 
 def is_known(conn: sqlite3.Connection, sha256: str) -> bool:

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.analysis.file import analyse_file, is_candidate
+from agent.analysis.file import analyse_file
 from agent.isolation import IsolatedAnalyser
+from agent.parsing.filenames import is_candidate
 from shared.analysis_settings import AnalysisSettings, ModelOverride
 from shared.errors import ErrorCode, NoteCode
 from shared.models import Status
