@@ -5,9 +5,9 @@ from __future__ import annotations
 import platform
 import sys
 
-from benchmarks import agent, analysis
+from benchmarks import agent, analysis, central
 
-SECTIONS = {"analysis": analysis.run, "agent": agent.run}
+SECTIONS = {"analysis": analysis.run, "agent": agent.run, "central": central.run}
 
 
 def main(argv: list[str]) -> None:
