@@ -9,14 +9,10 @@ closes the store: a file is either fully recorded or will be analysed again.
 from __future__ import annotations
 
 import errno
-import logging
-import signal
-import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -32,35 +28,11 @@ from agent.sync import CentralClient, Syncer
 from agent.watcher import Watcher
 from agent.web import create_app
 from agent.web.context import AgentContext
-from shared.errors import ErrorCode, LtaError
+from shared.errors import LtaError
+from shared.service import StartupError, exit_on_signals, setup_logging
 
 TICK_S = 0.1  # how often settled files are looked for; the folder scan has its own interval
 WEB_THREADS = 6
-
-
-class StartupError(LtaError):
-    """The agent cannot start; the message says what to change."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(ErrorCode.STARTUP_FAILED, message)
-
-
-def setup_logging(config: AgentConfig) -> None:
-    logger.remove()
-    logger.add(sys.stderr, level=config.logging.level, format="{time:HH:mm:ss} {level} {message}")
-    try:
-        config.log_dir.mkdir(parents=True, exist_ok=True)
-        logger.add(
-            config.log_dir / "agent.log",
-            level=config.logging.level,
-            rotation="10 MB",
-            retention=10,
-            encoding="utf-8",
-        )
-    except OSError as exc:
-        logger.warning("No log file in {}: {}", config.log_dir, exc)
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    logging.getLogger("waitress").setLevel(logging.ERROR)
 
 
 def check_inboxes(config: AgentConfig) -> list[Path]:
@@ -239,20 +211,15 @@ class AgentService:
         logger.info("Agent stopped")
 
 
-def _raise_exit(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(0)
-
-
 def run_agent(config: AgentConfig) -> int:
-    setup_logging(config)
+    setup_logging(config.logging.level, config.log_dir / "agent.log")
     service = AgentService(config)
     try:
         service.start()
     except LtaError:
         service.stop()
         raise
-    signal.signal(signal.SIGTERM, _raise_exit)
-    signal.signal(signal.SIGINT, _raise_exit)
+    exit_on_signals()
     print(f"Laser Trim Analyzer agent running: {service.page_url}", flush=True)
     try:
         service.serve_forever()

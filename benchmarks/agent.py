@@ -7,6 +7,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from agent.store.database import connect
 from agent.store.reads import count_results
 from agent.store.store import Store
 from tests.e2e.agent_process import AgentProcess
+from tests.waiting import wait_for
 
 LATENCY_FILES = 40
 STORED_RESULTS = 100_000
@@ -28,14 +30,9 @@ HISTORY_DAYS = 100
 MEMORY_FILES = 10_000
 
 
-def _wait(predicate, timeout: float, interval: float = 0.01):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError("benchmark condition not reached")
+def _wait(predicate: Callable[[], object], timeout: float, interval: float = 0.01) -> None:
+    if not wait_for(predicate, timeout, interval):
+        raise TimeoutError("benchmark condition not reached")
 
 
 def latency_figures(tmp: Path) -> list[tuple[str, str]]:

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import logging
-import signal
-import sys
-from types import FrameType
 from typing import Any
 
 from loguru import logger
@@ -17,30 +13,9 @@ from central.config import CentralConfig
 from central.db import Database, migrate, open_database
 from central.web import create_app
 from central.web.context import CentralContext, IngestLimits
-from shared.errors import ErrorCode, LtaError
+from shared.service import StartupError, exit_on_signals, setup_logging
 
 WEB_THREADS = 8
-
-
-class CentralStartupError(LtaError):
-    def __init__(self, message: str) -> None:
-        super().__init__(ErrorCode.STARTUP_FAILED, message)
-
-
-def setup_logging(config: CentralConfig) -> None:
-    logger.remove()
-    logger.add(sys.stderr, level=config.logging.level, format="{time:HH:mm:ss} {level} {message}")
-    try:
-        config.log_dir.mkdir(parents=True, exist_ok=True)
-        logger.add(
-            config.log_dir / "central.log",
-            level=config.logging.level,
-            rotation="20 MB",
-            retention=10,
-        )
-    except OSError as exc:
-        logger.warning("No log file in {}: {}", config.log_dir, exc)
-    logging.getLogger("waitress").setLevel(logging.ERROR)
 
 
 def connect(config: CentralConfig) -> Database:
@@ -70,18 +45,13 @@ def limits_from(config: CentralConfig) -> IngestLimits:
     )
 
 
-def _raise_exit(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(0)
-
-
 def serve(config: CentralConfig) -> int:
-    setup_logging(config)
+    setup_logging(config.logging.level, config.log_dir / "central.log")
     db = connect(config)
     try:
         app = create_app(CentralContext(db=db, limits=limits_from(config)))
         server: Any = _bind(app, config)
-        signal.signal(signal.SIGTERM, _raise_exit)
-        signal.signal(signal.SIGINT, _raise_exit)
+        exit_on_signals()
         url = f"http://{config.web.bind}/"
         logger.info("Central listening on {}", url)
         print(f"Laser Trim Analyzer central running: {url}", flush=True)
@@ -104,8 +74,8 @@ def _bind(app: Any, config: CentralConfig) -> Any:
         )
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            raise CentralStartupError(
+            raise StartupError(
                 f"Port {config.bind_port} on {config.bind_host} is already in use. Stop the other "
                 "process or set web.bind / LTA_CENTRAL_BIND."
             ) from exc
-        raise CentralStartupError(f"Cannot listen on {config.web.bind}: {exc}.") from exc
+        raise StartupError(f"Cannot listen on {config.web.bind}: {exc}.") from exc

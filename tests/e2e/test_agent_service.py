@@ -13,6 +13,7 @@ import pytest
 from agent.analysis.file import analyse_file
 from agent.simulate import simulate_station
 from tests.e2e.agent_process import AgentProcess, free_port
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -22,16 +23,6 @@ def dirs(tmp_path: Path) -> tuple[Path, Path]:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     return tmp_path / "data", inbox
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.05):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 def test_each_dropped_file_shows_its_verdict_within_two_seconds(

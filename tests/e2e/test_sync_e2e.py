@@ -13,20 +13,11 @@ import pytest
 from agent.simulate import simulate_station
 from tests.e2e.agent_process import AgentProcess
 from tests.e2e.central_process import CentralProcess
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 STATION = "e2e-station"
 SYNC_ENV = {"LTA_AGENT_CENTRAL__SYNC_INTERVAL_S": "0.5"}
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.25):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 def central_count(central: CentralProcess) -> tuple[int, int]:

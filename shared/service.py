@@ -1,0 +1,43 @@
+"""What both long-running programs do the same way: logs, start-up errors, stop signals."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from loguru import logger
+
+from shared.errors import ErrorCode, LtaError
+
+
+class StartupError(LtaError):
+    """The program cannot start; the message says what to change."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(ErrorCode.STARTUP_FAILED, message)
+
+
+def setup_logging(level: str, log_file: Path) -> None:
+    """stderr for the console or service manager, plus a rotating file IT can send us."""
+    logger.remove()
+    logger.add(sys.stderr, level=level, format="{time:HH:mm:ss} {level} {message}")
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        logger.add(log_file, level=level, rotation="10 MB", retention=10, encoding="utf-8")
+    except OSError as exc:
+        logger.warning("No log file in {}: {}", log_file.parent, exc)
+    for noisy in ("apscheduler", "waitress"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def _raise_exit(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def exit_on_signals() -> None:
+    """SIGTERM (service managers) and SIGINT (Ctrl-C) end the serving loop cleanly."""
+    signal.signal(signal.SIGTERM, _raise_exit)
+    signal.signal(signal.SIGINT, _raise_exit)
