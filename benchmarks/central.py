@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from agent.store import writes
 from agent.store.store import Store
 from benchmarks.agent import _wait
 from shared.ids import result_id
+from shared.models import FileResult
 from shared.protocol import PROTOCOL_VERSION, IngestBatch, StationResult
 from tests.conftest import _with_database
 from tests.e2e.agent_process import AgentProcess
@@ -58,19 +60,18 @@ def fresh_database(tmp: Path) -> Iterator[tuple[str, str]]:
             handle.cleanup()
 
 
-def _bodies(tmp: Path) -> tuple[list[bytes], int]:
-    results = [analyse_file(p) for p in simulate_station(tmp / "units", count=250, seed=61)]
+def _bodies(results: list[FileResult], station: str, first: int) -> tuple[list[bytes], int]:
     bodies, tracks = [], 0
     for b in range(BATCHES):
         items = []
         for i in range(BATCH_RESULTS):
-            n = b * BATCH_RESULTS + i
+            n = first + b * BATCH_RESULTS + i
             base = results[n % len(results)].model_copy(update={"sha256": f"{n:064x}"})
-            items.append(StationResult.from_result(result_id(STATION, base.sha256 or ""), base))
+            items.append(StationResult.from_result(result_id(station, base.sha256 or ""), base))
             tracks += len(base.tracks)
         batch = IngestBatch(
             protocol_version=PROTOCOL_VERSION,
-            station_id=STATION,
+            station_id=station,
             agent_version="bench",
             sent_at=datetime.now(UTC),
             results=items,
@@ -79,35 +80,59 @@ def _bodies(tmp: Path) -> tuple[list[bytes], int]:
     return bodies, tracks
 
 
+def _send(url: str, token: str, bodies: list[bytes]) -> None:
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+        "Content-Encoding": "gzip",
+    }
+    with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
+        for body in bodies:
+            client.post("/api/v1/results", content=body).raise_for_status()
+
+
 def ingest_figures(tmp: Path) -> list[tuple[str, str]]:
-    bodies, tracks = _bodies(tmp)
-    with fresh_database(tmp) as (url, where), CentralProcess(url, tmp / "central") as central:
-        token = central.add_station(STATION)
-        central.start()
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-            "Content-Encoding": "gzip",
-        }
-        with httpx.Client(base_url=central.url, headers=headers, timeout=120) as client:
+    """One station sending back to back, then two stations at once (the usual case)."""
+    results = [analyse_file(p) for p in simulate_station(tmp / "units", count=250, seed=61)]
+    rows = []
+    for streams in (1, 2):
+        stations = [f"{STATION}-{streams}-{k}" for k in range(streams)]
+        work = [_bodies(results, s, k * 1_000_000) for k, s in enumerate(stations)]
+        tracks = sum(t for _, t in work)
+        with (
+            fresh_database(tmp) as (url, where),
+            CentralProcess(url, tmp / f"central{streams}") as central,
+        ):
+            tokens = [central.add_station(s) for s in stations]
+            central.start()
+            senders = [
+                threading.Thread(target=_send, args=(central.url, token, bodies))
+                for token, (bodies, _) in zip(tokens, work, strict=True)
+            ]
             start = time.perf_counter()
-            for body in bodies:
-                client.post("/api/v1/results", content=body).raise_for_status()
+            for sender in senders:
+                sender.start()
+            for sender in senders:
+                sender.join()
             elapsed = time.perf_counter() - start
             replay = time.perf_counter()
-            client.post("/api/v1/results", content=bodies[0]).raise_for_status()
+            _send(central.url, tokens[0], work[0][0][:1])
             duplicate_s = time.perf_counter() - replay
-        stats = central.stats()[STATION]
-        central.stop()
-    results = BATCHES * BATCH_RESULTS
-    assert stats["results"] == results, stats
-    return [
-        (
-            f"ingest {results} results / {tracks} tracks ({where}, batches of {BATCH_RESULTS})",
-            f"{tracks / elapsed:7.0f} tracks/s ({results / elapsed:.0f} results/s)",
-        ),
-        (f"resend of one {BATCH_RESULTS}-result batch (all duplicates)", f"{duplicate_s:.2f} s"),
-    ]
+            stats = central.stats()
+            central.stop()
+        stored = sum(stats[s]["results"] for s in stations)
+        assert stored == streams * BATCHES * BATCH_RESULTS, stats
+        rows.append(
+            (
+                f"ingest {stored} results / {tracks} tracks, {streams} station(s) at once "
+                f"({where}, batches of {BATCH_RESULTS})",
+                f"{tracks / elapsed:7.0f} tracks/s ({stored / elapsed:.0f} results/s)",
+            )
+        )
+    rows.append(
+        (f"resend of one {BATCH_RESULTS}-result batch (all duplicates)", f"{duplicate_s:.2f} s")
+    )
+    return rows
 
 
 def drain_figures(tmp: Path) -> list[tuple[str, str]]:

@@ -1,15 +1,17 @@
-"""One track's curves as a single compact blob (how central stores them).
+"""One track's curves as a single compact blob (how they travel to central and live there).
 
 Format "LTC1": the 4-byte magic, six little-endian uint32 lengths (positions,
 errors, upper, lower, untrimmed positions, untrimmed errors; 0xFFFFFFFF for an
-absent array), then the arrays as little-endian float64, NaN where a limit is
-blank. One blob per track means one TOAST entry instead of six, which is most
-of the cost of storing curves in PostgreSQL.
+absent array), then the arrays as little-endian float64 (NaN where a limit is
+blank), zlib-compressed at level 1. Positions and limits are regular, so the
+blob is about half the raw size; one blob per track also means one TOAST
+entry in PostgreSQL instead of six.
 """
 
 from __future__ import annotations
 
 import struct
+import zlib
 
 import numpy as np
 
@@ -17,31 +19,48 @@ from shared.models import TrackCurve
 
 MAGIC = b"LTC1"
 ABSENT = 0xFFFFFFFF
+ZLIB_LEVEL = 1
 _HEADER = struct.Struct("<4s6I")
-_ORDER = ("positions", "errors", "upper", "lower", "untrimmed_positions", "untrimmed_errors")
-_REQUIRED = (0, 1, 2, 3)
+_ARRAYS = 6
+_REQUIRED = (0, 1, 2, 3)  # positions, errors, upper, lower
 
 
 def pack_arrays(arrays: tuple[bytes | None, ...]) -> bytes:
     """Assemble a blob from six arrays already encoded as little-endian float64 bytes."""
-    if len(arrays) != len(_ORDER):
+    if len(arrays) != _ARRAYS:
         raise ValueError("a curve blob holds exactly six arrays")
     lengths = [ABSENT if a is None else len(a) // 8 for a in arrays]
-    return _HEADER.pack(MAGIC, *lengths) + b"".join(a for a in arrays if a is not None)
+    body = b"".join(a for a in arrays if a is not None)
+    return _HEADER.pack(MAGIC, *lengths) + zlib.compress(body, ZLIB_LEVEL)
 
 
-def check_blob(blob: bytes) -> None:
-    """Raise ValueError unless blob is a well-formed curve blob (header and size agree)."""
+def _lengths(blob: bytes) -> list[int]:
     if len(blob) < _HEADER.size:
         raise ValueError("curve blob shorter than its header")
     magic, *lengths = _HEADER.unpack_from(blob)
     if magic != MAGIC:
         raise ValueError("curve blob has the wrong magic")
-    present = [n for n in lengths if n != ABSENT]
-    if len(present) < len(_REQUIRED) or any(lengths[i] == ABSENT for i in _REQUIRED):
+    if any(lengths[i] == ABSENT for i in _REQUIRED):
         raise ValueError("curve blob lacks positions, errors or limits")
-    if len(blob) != _HEADER.size + 8 * sum(present):
+    return list(lengths)
+
+
+def _body(blob: bytes, lengths: list[int]) -> bytes:
+    """Inflate at most the size the header announces: a forged header cannot blow up memory."""
+    expected = 8 * sum(n for n in lengths if n != ABSENT)
+    inflater = zlib.decompressobj()
+    try:
+        body = inflater.decompress(blob[_HEADER.size :], expected + 1)
+    except zlib.error as exc:
+        raise ValueError("curve blob data is not valid zlib") from exc
+    if len(body) != expected or not inflater.eof or inflater.unused_data:
         raise ValueError("curve blob size does not match its header")
+    return body
+
+
+def check_blob(blob: bytes) -> None:
+    """Raise ValueError unless blob is a well-formed curve blob."""
+    _body(blob, _lengths(blob))
 
 
 def pack_curve(curve: TrackCurve) -> bytes:
@@ -53,10 +72,9 @@ def pack_curve(curve: TrackCurve) -> bytes:
         curve.untrimmed_positions,
         curve.untrimmed_errors,
     )
-    packed = [None if a is None else np.array(a, dtype="<f8") for a in arrays]
-    lengths = [ABSENT if a is None else a.size for a in packed]
-    body = b"".join(a.tobytes() for a in packed if a is not None)
-    return _HEADER.pack(MAGIC, *lengths) + body
+    return pack_arrays(
+        tuple(None if a is None else np.array(a, dtype="<f8").tobytes() for a in arrays)
+    )
 
 
 def _limits(values: np.ndarray) -> list[float | None]:
@@ -64,9 +82,8 @@ def _limits(values: np.ndarray) -> list[float | None]:
 
 
 def unpack_curve(blob: bytes) -> TrackCurve:
-    check_blob(blob)
-    _, *lengths = _HEADER.unpack_from(blob)
-    data = np.frombuffer(blob, dtype="<f8", offset=_HEADER.size)
+    lengths = _lengths(blob)
+    data = np.frombuffer(_body(blob, lengths), dtype="<f8")
     arrays: list[np.ndarray | None] = []
     start = 0
     for length in lengths:
@@ -77,7 +94,7 @@ def unpack_curve(blob: bytes) -> TrackCurve:
         start += length
     positions, errors, upper, lower, untrimmed_positions, untrimmed_errors = arrays
     if positions is None or errors is None or upper is None or lower is None:
-        raise ValueError("a curve blob needs positions, errors and both limit arrays")
+        raise ValueError("curve blob lacks positions, errors or limits")  # _lengths checked
     return TrackCurve(
         positions=positions.tolist(),
         errors=errors.tolist(),

@@ -54,7 +54,7 @@ CREATE TABLE tracks (
     curve BYTEA,  -- shared/curves.py "LTC1": all six arrays of the track in one blob
     PRIMARY KEY (result_id, track_id)
 );
--- Curves are mostly float64 noise: storing them uncompressed saves CPU on every insert.
+-- Curves arrive zlib-compressed (shared/curves.py): storing them as they are saves CPU.
 ALTER TABLE tracks ALTER COLUMN curve SET STORAGE EXTERNAL;
 
 -- The latest heartbeat of each station.
