@@ -13,12 +13,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-import psycopg
-
 from central.db import Database
 from shared.errors import ErrorCode, LtaError
 
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
 class StationError(LtaError):
@@ -41,21 +39,25 @@ def hash_token(token: str) -> str:
 
 def add_station(db: Database, name: str) -> str:
     """Register a station; returns its token (the only time it exists in clear)."""
-    if not NAME_PATTERN.match(name):
+    if not NAME_PATTERN.fullmatch(name):
         raise StationError(
             f"Station name {name!r} is not allowed: use the agent's station id (lower-case "
             "letters, digits, '.', '_', '-', at most 64 characters)."
         )
     token = secrets.token_urlsafe(32)
-    try:
-        with db.pool.connection() as conn:
-            conn.execute(
-                "INSERT INTO stations (name, token_hash) VALUES (%s, %s)", (name, hash_token(token))
-            )
-    except psycopg.errors.UniqueViolation as exc:
+    with db.pool.connection() as conn:
+        # A revoked station gets a fresh token and keeps its history; an active one is refused.
+        row = conn.execute(
+            "INSERT INTO stations (name, token_hash) VALUES (%s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET token_hash = EXCLUDED.token_hash, "
+            "revoked_at = NULL, created_at = now() WHERE stations.revoked_at IS NOT NULL "
+            "RETURNING id",
+            (name, hash_token(token)),
+        ).fetchone()
+    if row is None:
         raise StationError(
             f"Station {name!r} already exists. Revoke it first to issue a new token."
-        ) from exc
+        )
     return token
 
 

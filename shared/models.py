@@ -7,11 +7,11 @@ plain JSON (no NaN: a value that does not exist is None).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.version import ANALYSIS_VERSION, __version__
 
@@ -20,6 +20,31 @@ MAX_COUNT = 2_000_000_000  # fits a 32-bit database column
 
 # Point counts: never negative, and bounded so a hostile payload cannot overflow storage.
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+
+
+def _utc_representable(moment: datetime) -> datetime:
+    """An instant: it must carry a time zone and exist in UTC (years 1-9999)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("needs a time zone (UTC offset)")
+    try:
+        moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("is outside the years 1-9999 in UTC") from exc
+    return moment
+
+
+def _local(moment: datetime) -> datetime:
+    if moment.tzinfo is not None:
+        raise ValueError("is the station's local time and carries no time zone")
+    return moment
+
+
+Instant = Annotated[datetime, AfterValidator(_utc_representable)]
+LocalTime = Annotated[datetime, AfterValidator(_local)]
+# Lengths keep every value indexable (PostgreSQL btree rows are limited to ~2.7 kB).
+Name = Annotated[str, StringConstraints(max_length=128)]
+Text = Annotated[str, StringConstraints(max_length=4000)]
+PathText = Annotated[str, StringConstraints(max_length=4096)]
 
 
 class Status(StrEnum):
@@ -52,19 +77,20 @@ def worst_status(statuses: list[Status]) -> Status:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN/inf are not values a station can measure; JSON and PostgreSQL disagree on them.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ErrorInfo(_Model):
-    code: str
-    message: str
+    code: Name
+    message: Text
 
 
 class Note(_Model):
     """A data-quality observation about what was read (reported, never hidden)."""
 
-    code: str
-    message: str
+    code: Name
+    message: Text
 
 
 class TrimEffectiveness(_Model):
@@ -87,7 +113,7 @@ class TrackCurve(_Model):
 
 
 class TrackResult(_Model):
-    track_id: str
+    track_id: Annotated[str, StringConstraints(min_length=1, max_length=32)]
     status: Status
     error: ErrorInfo | None = None
     points: Count = 0
@@ -118,18 +144,18 @@ class TrackResult(_Model):
 
 class FileResult(_Model):
     schema_version: int = RESULT_SCHEMA_VERSION
-    path: str
-    file_name: str
+    path: PathText
+    file_name: PathText
     sha256: str | None = None
     size_bytes: int | None = None
     system: Literal["A", "B"] | None = None
-    model: str | None = None
-    serial: str | None = None
-    test_date: datetime | None = None
+    model: Name | None = None
+    serial: Name | None = None
+    test_date: LocalTime | None = None
     status: Status
     error: ErrorInfo | None = None
     tracks: list[TrackResult] = Field(default_factory=list)
     notes: list[Note] = Field(default_factory=list)
-    analysed_at: datetime
-    analysis_version: str = ANALYSIS_VERSION
-    agent_version: str = __version__
+    analysed_at: Instant
+    analysis_version: Name = ANALYSIS_VERSION
+    agent_version: Name = __version__

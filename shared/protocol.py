@@ -10,10 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -25,7 +25,7 @@ from pydantic import (
 
 from shared.curves import check_blob, pack_curve
 from shared.ids import result_id
-from shared.models import FileResult
+from shared.models import Count, FileResult, Instant
 
 PROTOCOL_VERSION = 1
 RESULTS_PATH = "/api/v1/results"
@@ -54,12 +54,20 @@ def _blob_out(value: bytes) -> str:
     return base64.b64encode(value).decode("ascii")
 
 
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("contains a NUL character")
+    return text
+
+
+Version = Annotated[str, StringConstraints(max_length=64), AfterValidator(_no_nul)]
+ErrorText = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_no_nul)]
 CurveBlob = Annotated[bytes, PlainValidator(_blob_in), PlainSerializer(_blob_out, when_used="json")]
 ResultId = Annotated[str, StringConstraints(min_length=36, max_length=36)]
 
 
 class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class StationResult(_Message):
@@ -110,8 +118,8 @@ class StationResult(_Message):
 class IngestBatch(_Message):
     protocol_version: int
     station_id: StationId
-    agent_version: str = Field(max_length=64)
-    sent_at: datetime
+    agent_version: Version
+    sent_at: Instant
     results: list[StationResult] = Field(min_length=1, max_length=MAX_BATCH_RESULTS)
 
 
@@ -131,12 +139,14 @@ class IngestResponse(_Message):
 class Heartbeat(_Message):
     protocol_version: int
     station_id: StationId
-    agent_version: str = Field(max_length=64)
-    sent_at: datetime
-    outbox_pending: int = Field(ge=0)
+    agent_version: Version
+    sent_at: Instant
+    outbox_pending: Count
     oldest_undelivered_age_s: float | None = Field(default=None, ge=0)
-    dead_letters: int = Field(default=0, ge=0)
-    last_error: str | None = Field(default=None, max_length=2000)
+    dead_letters: Count = 0
+    last_error: (
+        Annotated[str, StringConstraints(max_length=2000), AfterValidator(_no_nul)] | None
+    ) = None
 
 
 class ErrorBody(_Message):

@@ -8,6 +8,7 @@ protocol checks all happen before the database is touched.
 from __future__ import annotations
 
 import gzip
+import math
 import time
 import zlib
 from typing import Any, NoReturn
@@ -26,6 +27,7 @@ from shared.protocol import (
 )
 
 bp = Blueprint("ingest", __name__, url_prefix="/api/v1")
+READ_CHUNK = 1024 * 1024
 
 
 class ApiError(Exception):
@@ -43,7 +45,7 @@ def api_error(exc: ApiError) -> Response:
     response = jsonify({"error": {"code": exc.code, "message": exc.message}})
     response.status_code = exc.status
     if exc.retry_after is not None:
-        response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     context().metrics.requests.labels(endpoint=request.endpoint or "?", status=exc.status).inc()
     return response
 
@@ -73,13 +75,7 @@ def _body() -> bytes:
             "too_large",
             f"Request body over {limits.max_body_bytes} bytes; send smaller batches.",
         )
-    raw = request.stream.read(limits.max_body_bytes + 1)
-    if len(raw) > limits.max_body_bytes:
-        fail(
-            413,
-            "too_large",
-            f"Request body over {limits.max_body_bytes} bytes; send smaller batches.",
-        )
+    raw = _read_at_most(limits.max_body_bytes)
     encoding = request.headers.get("Content-Encoding", "identity").lower()
     if encoding == "identity":
         data = raw
@@ -90,6 +86,21 @@ def _body() -> bytes:
     if len(data) > limits.max_uncompressed_bytes:
         fail(413, "too_large", "Uncompressed body over the limit; send smaller batches.")
     return data
+
+
+def _read_at_most(limit: int) -> bytes:
+    """The body in chunks, stopping past the limit (one read of `limit` bytes would
+    allocate that much for every request, however small)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = request.stream.read(READ_CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            fail(413, "too_large", f"Request body over {limit} bytes; send smaller batches.")
+        chunks.append(chunk)
 
 
 def _gunzip(raw: bytes, limit: int) -> bytes:
@@ -137,6 +148,10 @@ def _protocol(version: int) -> None:
         )
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+
+
 @bp.post("/results")
 def results() -> Any:
     started = time.perf_counter()
@@ -150,6 +165,10 @@ def results() -> Any:
         fail(413, "batch_too_large", f"At most {limits.max_batch_results} results per batch.")
     try:
         response = store_batch(context().db, owner.pk, owner.name, batch)
+    except (psycopg.DataError, psycopg.errors.ProgramLimitExceeded) as exc:
+        fail(
+            400, "invalid_value", f"The database refused a value in this batch: {_first_line(exc)}"
+        )
     except psycopg.OperationalError:
         fail(503, "database_unavailable", "The database is unavailable; retry later.", 5)
     metrics = context().metrics
@@ -168,8 +187,6 @@ def heartbeat() -> Any:
     beat: Heartbeat = _parse(Heartbeat, _body())
     _protocol(beat.protocol_version)
     _same_station(owner, beat.station_id)
-    if beat.last_error is not None and "\x00" in beat.last_error:
-        fail(400, "invalid_body", "last_error: text contains NUL characters")
     try:
         with context().db.pool.connection() as conn:
             conn.execute(
