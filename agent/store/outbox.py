@@ -11,6 +11,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlite_utils import Database
+
 from agent.store.codec import iso
 from agent.store.database import transaction
 from shared.curves import pack_arrays
@@ -90,9 +92,10 @@ def retry_dead(conn: sqlite3.Connection) -> int:
 
 
 def dead_letters(conn: sqlite3.Connection, limit: int = 100) -> list[dict[str, object]]:
-    rows = conn.execute(
-        "SELECT o.id, r.result_id, r.file_name, o.attempts, o.last_error FROM outbox o "
-        "JOIN results r ON r.id = o.result_pk WHERE o.state = 'dead' ORDER BY o.id LIMIT ?",
-        (limit,),
-    ).fetchall()
-    return [dict(row) for row in rows]
+    return list(
+        Database(conn).query(
+            "SELECT o.id, r.result_id, r.file_name, o.attempts, o.last_error FROM outbox o "
+            "JOIN results r ON r.id = o.result_pk WHERE o.state = 'dead' ORDER BY o.id LIMIT ?",
+            (limit,),
+        )
+    )

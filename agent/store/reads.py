@@ -6,6 +6,8 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+from sqlite_utils import Database
+
 from agent.store.codec import curve_from_row, iso, parse_iso
 from shared.models import FileResult, Status, TrackResult
 
@@ -22,7 +24,14 @@ SUMMARY_SQL = f"SELECT {SUMMARY_COLUMNS} FROM results r JOIN files f ON f.id = r
 COUNTED = (Status.PASS, Status.WARNING, Status.FAIL, Status.ERROR)
 
 
-def _summary(row: sqlite3.Row, tracks: list[dict[str, Any]]) -> dict[str, Any]:
+def _rows(
+    conn: sqlite3.Connection, sql: str, params: list[Any] | tuple[Any, ...]
+) -> list[dict[str, Any]]:
+    """Rows as plain dicts (sqlite-utils), ready for JSON and templates."""
+    return list(Database(conn).query(sql, params))
+
+
+def _summary(row: dict[str, Any], tracks: list[dict[str, Any]]) -> dict[str, Any]:
     item = dict(row)
     code, message = item.pop("error_code"), item.pop("error_message")
     item["error"] = {"code": code, "message": message} if code else None
@@ -43,19 +52,19 @@ def recent(
         params.append(before)
     sql += " ORDER BY r.id DESC LIMIT ?"
     params.append(limit)
-    rows = conn.execute(sql, params).fetchall()
+    rows = _rows(conn, sql, params)
     if not rows:
         return []
     pks = [row["pk"] for row in rows]
     tracks: dict[int, list[dict[str, Any]]] = {pk: [] for pk in pks}
     marks = ",".join("?" * len(pks))
-    for track in conn.execute(
+    for track in _rows(
+        conn,
         f"SELECT {TRACK_SUMMARY_COLUMNS} FROM tracks WHERE result_pk IN ({marks}) "  # noqa: S608 - only placeholders
         "ORDER BY result_pk, track_id",
         pks,
     ):
-        item = dict(track)
-        tracks[item.pop("result_pk")].append(item)
+        tracks[track.pop("result_pk")].append(track)
     return [_summary(row, tracks[row["pk"]]) for row in rows]
 
 
@@ -94,8 +103,8 @@ def load_result(conn: sqlite3.Connection, pk: int) -> FileResult | None:
 
 
 def result_meta(conn: sqlite3.Connection, pk: int) -> dict[str, Any] | None:
-    row = conn.execute(SUMMARY_SQL + " WHERE r.id = ?", (pk,)).fetchone()
-    return None if row is None else _summary(row, [])
+    rows = _rows(conn, SUMMARY_SQL + " WHERE r.id = ?", (pk,))
+    return _summary(rows[0], []) if rows else None
 
 
 def counts_since(conn: sqlite3.Connection, since: datetime) -> dict[str, int]:
