@@ -138,6 +138,15 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: shared library pages split between the processes using them,
+    so the sum over the service and its worker counts each page once."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -170,6 +179,8 @@ def memory_figures(tmp: Path) -> list[tuple[str, str]]:
         elapsed = time.perf_counter() - start
         parent = _rss_kb(pid)
         children = sum(_rss_kb(c) for c in _children(pid))
+        parent_pss = _pss_kb(pid)
+        children_pss = sum(_pss_kb(c) for c in _children(pid))
         agent.terminate()
     shutil.rmtree(inbox, ignore_errors=True)
     return [
@@ -178,9 +189,14 @@ def memory_figures(tmp: Path) -> list[tuple[str, str]]:
             f"{MEMORY_FILES / elapsed:.0f} files/s",
         ),
         (
-            f"agent resident memory after {MEMORY_FILES} files",
+            f"agent resident memory (RSS) after {MEMORY_FILES} files",
             f"service {parent / 1024:.0f} MB + analysis worker {children / 1024:.0f} MB "
             f"= {(parent + children) / 1024:.0f} MB",
+        ),
+        (
+            f"agent memory (PSS, shared pages counted once) after {MEMORY_FILES} files",
+            f"service {parent_pss / 1024:.0f} MB + analysis worker {children_pss / 1024:.0f} MB "
+            f"= {(parent_pss + children_pss) / 1024:.0f} MB",
         ),
     ]
 

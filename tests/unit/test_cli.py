@@ -147,3 +147,32 @@ def test_run_with_a_bad_config_names_the_key(
     assert main(["run", "--config", str(config)]) == EXIT_STARTUP_FAILED
     err = capsys.readouterr().err
     assert "web.bind" in err and str(config) in err
+
+
+def test_outbox_status_and_retry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agent.store import outbox
+    from agent.store.store import Store
+    from tests.conftest import fill_store
+
+    monkeypatch.setenv("LTA_AGENT_DATA_DIR", str(tmp_path / "data"))
+    store = Store(tmp_path / "data" / "agent.sqlite")
+    fill_store(store, tmp_path / "inbox", 3)
+    store.writer.call(
+        lambda conn: outbox.settle(conn, [], [(1, "central refused it (400): bad")], _now())
+    )
+    store.close()
+    assert main(["outbox", "status"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert '"pending": 2' in out and '"dead": 1' in out and "central refused it" in out
+    assert main(["outbox", "retry"]) == EXIT_OK
+    assert "1 result(s) queued again" in capsys.readouterr().out
+    assert main(["outbox", "status"]) == EXIT_OK
+    assert '"pending": 3' in capsys.readouterr().out
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
