@@ -8,7 +8,6 @@ closes the store: a file is either fully recorded or will be analysed again.
 
 from __future__ import annotations
 
-import errno
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,7 +16,6 @@ from pathlib import Path
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from loguru import logger
-from waitress import create_server
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from agent.config import AgentConfig
@@ -29,7 +27,7 @@ from agent.watcher import Watcher
 from agent.web import create_app
 from agent.web.context import AgentContext
 from shared.errors import LtaError
-from shared.service import StartupError, exit_on_signals, setup_logging
+from shared.service import StartupError, bind_server, exit_on_signals, setup_logging
 
 TICK_S = 0.1  # how often settled files are looked for; the folder scan has its own interval
 WEB_THREADS = 6
@@ -47,24 +45,6 @@ def check_inboxes(config: AgentConfig) -> list[Path]:
                 "writes to."
             )
     return list(config.inbox.paths)
-
-
-def bind_server(app: object, config: AgentConfig) -> BaseWSGIServer | MultiSocketServer:
-    try:
-        return create_server(
-            app,
-            host=config.bind_host,
-            port=config.bind_port,
-            threads=WEB_THREADS,
-            ident="lta-agent",
-        )
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise StartupError(
-                f"Port {config.bind_port} on {config.bind_host} is already in use (is another "
-                "agent running?). Stop it, or set web.bind / LTA_AGENT_BIND to a free host:port."
-            ) from exc
-        raise StartupError(f"Cannot serve the page on {config.web.bind}: {exc}.") from exc
 
 
 @dataclass
@@ -95,7 +75,14 @@ class AgentService:
             shift_starts=tuple(config.shift.starts),
             page_refresh_ms=config.web.page_refresh_ms,
         )
-        self.server = bind_server(create_app(ctx), config)
+        self.server = bind_server(
+            create_app(ctx),
+            config.bind_host,
+            config.bind_port,
+            "web.bind / LTA_AGENT_BIND",
+            threads=WEB_THREADS,
+            ident="lta-agent",
+        )
         self.analyser = IsolatedAnalyser(config.analysis_settings(), start_method="spawn")
         self.analyser.start()
         analyser = self.analyser

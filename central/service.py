@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 from typing import Any
 
 from loguru import logger
-from waitress import create_server
 
 from central.config import CentralConfig
 from central.db import Database, migrate, open_database
 from central.web import create_app
 from central.web.context import CentralContext, IngestLimits
-from shared.service import StartupError, exit_on_signals, setup_logging
+from shared.service import bind_server, exit_on_signals, setup_logging
 
 WEB_THREADS = 8
 
@@ -50,7 +48,18 @@ def serve(config: CentralConfig) -> int:
     db = connect(config)
     try:
         app = create_app(CentralContext(db=db, limits=limits_from(config)))
-        server: Any = _bind(app, config)
+        server: Any = bind_server(
+            app,
+            config.bind_host,
+            config.bind_port,
+            "web.bind / LTA_CENTRAL_BIND",
+            threads=WEB_THREADS,
+            ident="lta-central",
+            # Batches are megabytes: read them in large chunks and keep them in memory
+            # (waitress's defaults, 8 KiB reads and a temp file past 512 KiB, halve ingest).
+            recv_bytes=256 * 1024,
+            inbuf_overflow=config.ingest.max_body_bytes,
+        )
         exit_on_signals()
         url = f"http://{config.web.bind}/"
         logger.info("Central listening on {}", url)
@@ -61,21 +70,3 @@ def serve(config: CentralConfig) -> int:
         db.close()
         logger.info("Central stopped")
     return 0
-
-
-def _bind(app: Any, config: CentralConfig) -> Any:
-    try:
-        return create_server(
-            app,
-            host=config.bind_host,
-            port=config.bind_port,
-            threads=WEB_THREADS,
-            ident="lta-central",
-        )
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise StartupError(
-                f"Port {config.bind_port} on {config.bind_host} is already in use. Stop the other "
-                "process or set web.bind / LTA_CENTRAL_BIND."
-            ) from exc
-        raise StartupError(f"Cannot listen on {config.web.bind}: {exc}.") from exc

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from loguru import logger
+from waitress import create_server
 
 from shared.errors import ErrorCode, LtaError
 
@@ -31,6 +34,24 @@ def setup_logging(level: str, log_file: Path) -> None:
         logger.warning("No log file in {}: {}", log_file.parent, exc)
     for noisy in ("apscheduler", "waitress"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def bind_server(
+    app: Any, host: str, port: int, setting: str, threads: int, ident: str, **adjustments: Any
+) -> Any:
+    """A waitress server bound now, so a busy port stops the start with one clear message.
+
+    setting names where the address comes from (e.g. "web.bind / LTA_AGENT_BIND").
+    """
+    try:
+        return create_server(app, host=host, port=port, threads=threads, ident=ident, **adjustments)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise StartupError(
+                f"Port {port} on {host} is already in use (is another {ident} running?). Stop "
+                f"it, or set {setting} to a free host:port."
+            ) from exc
+        raise StartupError(f"Cannot listen on {host}:{port} ({setting}): {exc}.") from exc
 
 
 def _raise_exit(signum: int, frame: FrameType | None) -> None:
