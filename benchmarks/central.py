@@ -135,6 +135,50 @@ def ingest_figures(tmp: Path) -> list[tuple[str, str]]:
     return rows
 
 
+def store_figures(tmp: Path) -> list[tuple[str, str]]:
+    """The database layer alone (central.ingest.store_batch), without HTTP, gzip and JSON."""
+    from central.db import migrate, open_database
+    from central.ingest import store_batch
+    from central.stations import add_station, token_owner
+
+    results = [analyse_file(p) for p in simulate_station(tmp / "units", count=250, seed=63)]
+    with fresh_database(tmp) as (url, where):
+        db = open_database(url, tmp / "unused")
+        try:
+            migrate(db)
+            owner = token_owner(db, add_station(db, STATION))
+            assert owner is not None
+            batches, tracks = [], 0
+            for b in range(BATCHES):
+                items = []
+                for i in range(BATCH_RESULTS):
+                    n = b * BATCH_RESULTS + i
+                    base = results[n % len(results)].model_copy(update={"sha256": f"{n:064x}"})
+                    items.append(StationResult.from_result(result_id(STATION, f"{n:064x}"), base))
+                    tracks += len(base.tracks)
+                batches.append(
+                    IngestBatch(
+                        protocol_version=PROTOCOL_VERSION,
+                        station_id=STATION,
+                        agent_version="bench",
+                        sent_at=datetime.now(UTC),
+                        results=items,
+                    )
+                )
+            start = time.perf_counter()
+            for batch in batches:
+                store_batch(db, owner.pk, STATION, batch)
+            elapsed = time.perf_counter() - start
+        finally:
+            db.close()
+    return [
+        (
+            f"store_batch alone: {BATCHES * BATCH_RESULTS} results / {tracks} tracks ({where})",
+            f"{tracks / elapsed:7.0f} tracks/s",
+        )
+    ]
+
+
 def drain_figures(tmp: Path) -> list[tuple[str, str]]:
     """An agent whose outbox filled during an outage; central comes back."""
     results = [analyse_file(p) for p in simulate_station(tmp / "units", count=200, seed=62)]
@@ -183,7 +227,7 @@ def drain_figures(tmp: Path) -> list[tuple[str, str]]:
 
 def run() -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
-    for section in (ingest_figures, drain_figures):
+    for section in (ingest_figures, store_figures, drain_figures):
         with tempfile.TemporaryDirectory(prefix="lta-bench-") as tmp:
             rows += section(Path(tmp))
     return rows
