@@ -8,6 +8,7 @@ closes the store: a file is either fully recorded or will be analysed again.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -209,9 +210,8 @@ def run_agent(config: AgentConfig) -> int:
     exit_on_signals()
     print(f"Laser Trim Analyzer agent running: {service.page_url}", flush=True)
     try:
-        service.serve_forever()
-    except (SystemExit, KeyboardInterrupt):
-        pass
+        with contextlib.suppress(SystemExit, KeyboardInterrupt):  # the stop signals
+            service.serve_forever()
     finally:
         service.stop()
     return 0
