@@ -13,13 +13,13 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from agent.store.codec import iso
+from agent.store.codec import CURVE_COLUMNS, iso
 from agent.store.database import transaction
 from shared.curves import pack_arrays
 from shared.models import FileResult
 from shared.protocol import StationResult
 
-CURVE_SELECT = "positions, errors, upper, lower, untrimmed_positions, untrimmed_errors"
+CURVE_SELECT = ", ".join(CURVE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def pending(conn: sqlite3.Connection, limit: int) -> list[OutboxItem]:
     items = []
     for row in rows:
         curves = {
-            t["track_id"]: pack_arrays(tuple(t[c] for c in CURVE_SELECT.split(", ")))
+            t["track_id"]: pack_arrays(tuple(t[c] for c in CURVE_COLUMNS))
             for t in conn.execute(
                 f"SELECT track_id, {CURVE_SELECT} FROM tracks "  # noqa: S608 - constant columns
                 "WHERE result_pk = ? AND positions IS NOT NULL",

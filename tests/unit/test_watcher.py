@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,17 +41,25 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def watcher(inbox: Path, store: Store, runtime: Runtime, clock: Clock) -> Watcher:
+def make_watcher(
+    inbox: Path, store: Store, runtime: Runtime, clock: Clock, **options: Any
+) -> Watcher:
+    """A watcher on the real analysis, driven by the test's clock."""
+    options.setdefault("analyse", lambda path, content: analyse_content(path, content))
     return Watcher(
         inboxes=[inbox],
         store=store,
-        analyse=lambda path, content: analyse_content(path, content),
         runtime=runtime,
         settle_s=0.3,
         poll_interval_s=1.0,
         clock=clock,
+        **options,
     )
+
+
+@pytest.fixture
+def watcher(inbox: Path, store: Store, runtime: Runtime, clock: Clock) -> Watcher:
+    return make_watcher(inbox, store, runtime, clock)
 
 
 def settle(watcher: Watcher, clock: Clock) -> int:
@@ -132,14 +141,7 @@ def test_locked_files_back_off_then_succeed(
             raise PermissionError(13, "The process cannot access the file")
         return target.read_bytes()
 
-    watcher = Watcher(
-        [inbox],
-        store,
-        lambda p, c: analyse_content(p, c),
-        runtime,
-        clock=clock,
-        read_bytes=station_holds_the_lock,
-    )
+    watcher = make_watcher(inbox, store, runtime, clock, read_bytes=station_holds_the_lock)
     assert settle(watcher, clock) == 0
     assert runtime.last_error is not None and "retrying" in runtime.last_error
     assert watcher.waiting == 1
@@ -161,9 +163,9 @@ def test_restart_does_not_reread_known_files(
         calls.append(path)
         return analyse_content(path, content)
 
-    first = Watcher([inbox], store, counting, runtime, clock=clock)
+    first = make_watcher(inbox, store, runtime, clock, analyse=counting)
     assert settle(first, clock) == 2
-    second = Watcher([inbox], store, counting, runtime, clock=clock)  # a restarted agent
+    second = make_watcher(inbox, store, runtime, clock, analyse=counting)  # a restarted agent
     assert settle(second, clock) == 0
     assert len(calls) == 2
 
@@ -185,14 +187,7 @@ def test_archive_moves_files_after_recording(
     archive = tmp_path / "archive"
     (inbox / "line2").mkdir()
     simulate_station(inbox / "line2", count=2, seed=7)
-    watcher = Watcher(
-        [inbox],
-        store,
-        lambda p, c: analyse_content(p, c),
-        runtime,
-        clock=clock,
-        archive_dir=archive,
-    )
+    watcher = make_watcher(inbox, store, runtime, clock, archive_dir=archive)
     assert settle(watcher, clock) == 2
     assert len(list((archive / "line2").iterdir())) == 2
     assert not list((inbox / "line2").iterdir())
