@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     IMPLAUSIBLE_DATA = "implausible_data"
     NOT_TRIM_FILE = "not_trim_file"
     INTERNAL_ERROR = "internal_error"
+    NOT_MEASURED = "not_measured"
     CONFIG_INVALID = "config_invalid"
     STARTUP_FAILED = "startup_failed"
     STORE_FAILED = "store_failed"
@@ -34,11 +35,13 @@ class NoteCode(StrEnum):
     ERROR_COMPUTED = "error_computed"
     POINTS_DROPPED = "points_dropped"
     POSITIONS_NOT_INCREASING = "positions_not_increasing"
-    LIMITS_INVERTED = "limits_inverted"
+    LIMITS_SWAPPED = "limits_swapped"
+    WIDE_LIMITS = "wide_limits"
     ALL_ZERO_ERROR = "all_zero_error"
     NO_LIMITS = "no_limits"
     UNTRIMMED_ONLY = "untrimmed_only"
     INTERMEDIATE_TRIM_USED = "intermediate_trim_used"
+    PASS_UNREADABLE = "pass_unreadable"  # noqa: S105 - a note code, not a password
     METADATA_MISMATCH = "metadata_mismatch"
 
 

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from shared.version import ANALYSIS_VERSION, __version__
 
-RESULT_SCHEMA_VERSION = 1
+RESULT_SCHEMA_VERSION = 2  # 2: sheet, passes, station_spec per track
 MAX_COUNT = 2_000_000_000  # fits a 32-bit database column
 
 # Point counts: never negative, and bounded so a hostile payload cannot overflow storage.
@@ -112,6 +112,60 @@ class TrackCurve(_Model):
     untrimmed_errors: list[float] | None = None
 
 
+class PassCurve(_Model):
+    """One pass's measured error along the travel (its band is the track's)."""
+
+    positions: list[float]
+    errors: list[float]
+
+
+class TrimPass(_Model):
+    """One measurement of a track: the untrimmed one (number 0) or one after a laser pass.
+
+    The process engineer reads a unit's trim history from these; the verdict
+    is always the final pass's (the same figures as the track's).
+    """
+
+    number: Count = Field(description="0 = untrimmed; n = after laser pass n")
+    sheet: Name
+    trim_set: Count | None = Field(default=None, description="TRM<set> of System A pass sheets")
+    final: bool = False
+    points: Count = 0
+    error: ErrorInfo | None = None
+    sigma_gradient: float | None = None
+    optimal_offset: float | None = None
+    linearity_error: float | None = None
+    fail_points: Count | None = None
+    raw_fail_points: Count | None = None
+    resistance: float | None = None
+    curve: PassCurve | None = None
+
+
+class StationSpec(_Model):
+    """What the file itself says about the unit's spec, reported beside the verdict.
+
+    The verdict rules do not use these (DOMAIN.md: honouring the station's
+    ignored end points is a per-model decision); they show where the
+    station's own program and our verdict may part ways.
+    """
+
+    pot_type: Literal["rotary", "linear"] | None = None
+    position_unit: Literal["deg", "in"] | None = None
+    resistance_min: float | None = None
+    resistance_max: float | None = None
+    resistance_in_spec: bool | None = None
+    angle_nominal: float | None = None
+    angle_measured: float | None = None
+    angle_min: float | None = None
+    angle_max: float | None = None
+    angle_in_window: bool | None = None
+    ignored_start: Count | None = None
+    ignored_end: Count | None = None
+    fails_in_ignored: Count | None = Field(
+        default=None, description="Failing points (after the offset) among the ignored ends."
+    )
+
+
 class TrackResult(_Model):
     track_id: Annotated[str, StringConstraints(min_length=1, max_length=32)]
     status: Status
@@ -137,7 +191,10 @@ class TrackResult(_Model):
     near_miss: bool = False
     is_anomaly: bool = False
     untrimmed_only: bool = False
+    sheet: Name | None = Field(default=None, description="The sheet holding the final data.")
     trim: TrimEffectiveness | None = None
+    station_spec: StationSpec | None = None
+    passes: list[TrimPass] = Field(default_factory=list)
     notes: list[Note] = Field(default_factory=list)
     curve: TrackCurve | None = None
 

@@ -65,32 +65,36 @@ def system_a_sheet(
     date_serial: Any = 45618.375,
     resistance: Any = 10000.0,
 ) -> list[list[Any]]:
-    """Row 0 header (D..O) with metadata in A/B; data from row 1."""
+    """As real System A data sheets: row 0 header (D..O), metadata in A/B, data from row 1."""
     n = arrays["positions"].size
     rows: list[list[Any]] = [[None] * 15 for _ in range(max(n + 1, 14))]
     rows[0][3:15] = [
-        "Meas V",
+        "Meas Volts",
         "Index",
-        "Theory V",
-        "Error",
+        "Theory Volts",
+        "Lin Error",
         "Position",
-        "Upper",
-        "Lower",
-        "Pass",
-        "Target",
-        None,
-        None,
-        "Travel",
+        "Upper Lin Lim",
+        "Lower Lin Lim",
+        "pass/fail?",
+        "trim target",
+        "initial trim value",
+        "final trim value",
+        "Zero-Start",
     ]
     meta = {
-        0: ("Model", model),
-        1: ("Serial", serial),
-        5: ("Date", date_serial),
-        6: ("Comp", 0.0),
-        7: ("Nom Angle", 340.0),
-        8: ("Meas Angle", "NaN"),
-        9: ("Resistance", resistance),
-        12: ("Test Volts", 10.0),
+        0: ("model#", model),
+        1: ("shop#", serial),
+        2: ("sectionID", "SEC1"),
+        3: ("trackID", "TRK1"),
+        4: ("trimID", "TRM1"),
+        5: ("date", date_serial),
+        6: ("phase value", 0.0),
+        7: ("length value", 340.0),
+        8: ("meas value", "NaN"),
+        9: ("resistance", resistance),
+        12: ("test volts", 10.0),
+        13: ("#ofLinPoints", n),
     }
     for r, (label, value) in meta.items():
         rows[r][0], rows[r][1] = label, value
@@ -140,7 +144,7 @@ def system_a_file(path: Path, tracks: int = 1, trimmed: bool = True, **kw: Any) 
         untrimmed = track_arrays(seed=10 + t, noise=0.05)
         sheets[f"SEC1 TRK{t} 0"] = system_a_sheet(untrimmed, resistance=9500.0)
         if trimmed:
-            sheets[f"SEC1 TRK{t} TRM"] = system_a_sheet(track_arrays(seed=t), **kw)
+            sheets[f"SEC1 TRK{t} 1 TRM1"] = system_a_sheet(track_arrays(seed=t), **kw)
     return write_workbook(path, sheets)
 
 

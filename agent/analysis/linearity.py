@@ -142,6 +142,18 @@ def count_failures(errors: np.ndarray, upper: np.ndarray, lower: np.ndarray, off
 
 
 @njit(cache=True)
+def failure_mask(
+    errors: np.ndarray, upper: np.ndarray, lower: np.ndarray, offset: float
+) -> np.ndarray:
+    """Which points are outside their band at this offset (the same test count_failures uses)."""
+    low, high, constrained = offset_intervals(errors, upper, lower)
+    outside = np.zeros(errors.size, dtype=np.bool_)
+    for i in range(errors.size):
+        outside[i] = constrained[i] and not (low[i] <= offset <= high[i])
+    return outside
+
+
+@njit(cache=True)
 def max_abs_shifted(errors: np.ndarray, offset: float) -> float:
     worst = 0.0
     for i in range(errors.size):

@@ -8,17 +8,20 @@ import numpy as np
 
 from agent.analysis import linearity, shape, sigma
 from agent.analysis.filtering import butter_lowpass
-from agent.parsing.layout import SheetData, TrackData
+from agent.analysis.station_spec import station_spec
+from agent.parsing.layout import PassData, SheetData, TrackData
 from agent.parsing.sanity import check_sheet
 from shared.analysis_settings import ModelOverride
 from shared.errors import ErrorCode, InputFileError, NoteCode
 from shared.models import (
     ErrorInfo,
     Note,
+    PassCurve,
     Status,
     TrackCurve,
     TrackResult,
     TrimEffectiveness,
+    TrimPass,
 )
 
 MIN_POINTS = 10
@@ -56,16 +59,70 @@ def _trim_effectiveness(
     )
 
 
-def _error_result(track: TrackData, code: str, message: str, notes: list[Note]) -> TrackResult:
-    sheet = track.trimmed or track.untrimmed
+def _error_result(
+    track: TrackData, code: str, message: str, notes: list[Note], include_curve: bool = False
+) -> TrackResult:
+    sheet = track.final
     return TrackResult(
         track_id=track.track_id,
         status=Status.ERROR,
         error=ErrorInfo(code=code, message=message),
         points=0 if sheet is None else int(sheet.positions.size),
         untrimmed_only=track.trimmed is None and track.untrimmed is not None,
+        sheet=None if sheet is None else sheet.sheet,
+        passes=_passes(track, include_curve),
         notes=notes,
     )
+
+
+def _pass_result(entry: PassData, final: bool, include_curve: bool) -> TrimPass:
+    """One pass's own figures against its own sheet's limits (never a verdict)."""
+    base = TrimPass(
+        number=entry.number,
+        sheet=entry.sheet,
+        trim_set=entry.trim_set,
+        final=final,
+        error=entry.error,
+    )
+    sheet = entry.data
+    if sheet is None:
+        return base
+    curve = (
+        PassCurve(positions=sheet.positions.tolist(), errors=sheet.errors.tolist())
+        if include_curve
+        else None
+    )
+    base = base.model_copy(
+        update={"points": int(sheet.positions.size), "resistance": sheet.resistance, "curve": curve}
+    )
+    if sheet.positions.size < MIN_POINTS:
+        message = f"{entry.sheet}: {sheet.positions.size} usable point(s), under {MIN_POINTS}."
+        return base.model_copy(
+            update={"error": ErrorInfo(code=ErrorCode.INSUFFICIENT_POINTS, message=message)}
+        )
+    try:
+        check_sheet(sheet, entry.sheet)
+    except InputFileError as exc:
+        return base.model_copy(update={"error": ErrorInfo(code=exc.code, message=exc.message)})
+    errors, upper, lower = sheet.errors, sheet.upper, sheet.lower
+    offset = float(linearity.optimal_offset(errors, upper, lower))
+    return base.model_copy(
+        update={
+            "sigma_gradient": float(
+                sigma.sigma_gradient_with(sheet.positions, errors, _FILTER_B, _FILTER_A)
+            ),
+            "optimal_offset": offset,
+            "linearity_error": float(linearity.max_abs_shifted(errors, offset)),
+            "fail_points": int(linearity.count_failures(errors, upper, lower, offset)),
+            "raw_fail_points": int(linearity.count_failures(errors, upper, lower, 0.0)),
+        }
+    )
+
+
+def _passes(track: TrackData, include_curve: bool) -> list[TrimPass]:
+    """The trim history, untrimmed first; the last entry is the data of the verdict."""
+    last = len(track.passes) - 1
+    return [_pass_result(p, i == last, include_curve) for i, p in enumerate(track.passes)]
 
 
 def analyse_track(
@@ -75,7 +132,7 @@ def analyse_track(
     notes = list(track.notes)
     if track.error is not None:
         return _error_result(track, track.error.code, track.error.message, notes)
-    sheet = track.trimmed or track.untrimmed
+    sheet = track.final
     if sheet is None:
         return _error_result(
             track, ErrorCode.NO_DATA, f"{track.track_id} has no data sheet.", notes
@@ -90,11 +147,12 @@ def analyse_track(
             f"{track.track_id} has {sheet.positions.size} usable point(s); at least "
             f"{MIN_POINTS} are needed for a verdict.",
             notes,
+            include_curve,
         )
     try:
-        notes.extend(check_sheet(sheet, track.track_id))
+        notes.extend(check_sheet(sheet, f"{track.track_id} ({sheet.sheet})"))
     except InputFileError as exc:
-        return _error_result(track, exc.code, exc.message, notes)
+        return _error_result(track, exc.code, exc.message, notes, include_curve)
     return _verdict(track, sheet, override, include_curve, notes)
 
 
@@ -143,6 +201,7 @@ def _verdict(
         status = Status.PASS
     margin_pct = _optional(margin) if linearity_pass else None
     untrimmed_only = track.trimmed is None
+    fail_mask = linearity.failure_mask(errors, upper, lower, offset)
     return TrackResult(
         track_id=track.track_id,
         status=status,
@@ -165,7 +224,12 @@ def _verdict(
         near_miss=margin_pct is not None and margin_pct < NEAR_MISS_MARGIN_PCT,
         is_anomaly=bool(shape.is_anomaly(positions, errors, threshold)),
         untrimmed_only=untrimmed_only,
+        sheet=sheet.sheet,
         trim=None if untrimmed_only else _trim_effectiveness(track.untrimmed, sheet),
+        station_spec=station_spec(
+            track.facts, None if untrimmed_only else sheet.resistance, fail_mask
+        ),
+        passes=_passes(track, include_curve),
         notes=notes,
         curve=_curve(track, sheet, upper, lower) if include_curve else None,
     )

@@ -45,15 +45,49 @@ class SheetData:
     lower: np.ndarray
     resistance: float | None
     notes: tuple[Note, ...] = ()
+    sheet: str = ""  # the sheet it was read from, as the workbook names it
+
+
+@dataclass(frozen=True)
+class PassData:
+    """One measurement sheet of a track: untrimmed (number 0) or after laser pass `number`."""
+
+    number: int
+    sheet: str
+    trim_set: int | None
+    data: SheetData | None
+    error: ErrorInfo | None = None  # the sheet exists but could not be used
+
+
+@dataclass(frozen=True)
+class SpecFacts:
+    """What the station's own parameter sheets say about this track (reported, not judged)."""
+
+    pot_type: Literal["rotary", "linear"] | None = None
+    resistance_min: float | None = None
+    resistance_max: float | None = None
+    angle_nominal: float | None = None
+    angle_measured: float | None = None
+    angle_min: float | None = None
+    angle_max: float | None = None
+    ignored_start: int | None = None
+    ignored_end: int | None = None
 
 
 @dataclass(frozen=True)
 class TrackData:
     track_id: str
-    trimmed: SheetData | None
+    trimmed: SheetData | None  # the final pass; None when the unit was never trimmed
     untrimmed: SheetData | None
     notes: tuple[Note, ...] = ()
     error: ErrorInfo | None = None  # set when the track's sheets could not be read
+    passes: tuple[PassData, ...] = ()  # untrimmed first, final last
+    facts: SpecFacts = field(default_factory=SpecFacts)
+
+    @property
+    def final(self) -> SheetData | None:
+        """The data the verdict is about: the last pass, else the untrimmed measurement."""
+        return self.trimmed or self.untrimmed
 
 
 @dataclass(frozen=True)
@@ -138,6 +172,7 @@ def read_sheet(
     row, col = resistance_cell
     resistance = to_float(rows[row][col]) if row < len(rows) and col < len(rows[row]) else None
     return SheetData(
+        sheet=sheet,
         positions=np.ascontiguousarray(positions),
         errors=np.ascontiguousarray(errors),
         upper=np.ascontiguousarray(upper),
@@ -170,3 +205,71 @@ def read_optional(
         if exc.code in FILE_LEVEL_CODES:
             raise
         return None, (Note(code=str(exc.code), message=f"Untrimmed data not used: {exc.message}"),)
+
+
+@dataclass(frozen=True)
+class PassSheet:
+    """A measurement sheet found by name, before it is read."""
+
+    number: int
+    sheet: str
+    trim_set: int | None = None
+
+
+def read_passes(
+    book: Workbook,
+    track_id: str,
+    untrimmed: PassSheet | None,
+    trims: Sequence[PassSheet],
+    read: Callable[[Workbook, str], SheetData],
+) -> TrackData:
+    """Read a track's untrimmed sheet and every pass; the last pass in `trims` is final.
+
+    The final pass must be readable (it carries the verdict); an untrimmed or
+    intermediate sheet that cannot be used is kept in the history with its
+    error and noted, and the analysis goes on.
+    """
+    notes: list[Note] = []
+    passes: list[PassData] = []
+    final = trims[-1] if trims else None
+    for entry in ([untrimmed] if untrimmed else []) + list(trims):
+        if entry is final:
+            data: SheetData | None = read(book, entry.sheet)
+            passes.append(PassData(entry.number, entry.sheet, entry.trim_set, data))
+            continue
+        data, problems = read_optional(book, entry.sheet, read)
+        error = None
+        if data is None and problems:
+            error = ErrorInfo(code=problems[0].code, message=problems[0].message)
+            if entry is not untrimmed:
+                notes.append(
+                    Note(
+                        code=NoteCode.PASS_UNREADABLE,
+                        message=f"{track_id}: pass sheet '{entry.sheet}' not used: "
+                        f"{problems[0].message}",
+                    )
+                )
+            else:
+                notes.extend(problems)
+        passes.append(PassData(entry.number, entry.sheet, entry.trim_set, data, error))
+    untrimmed_data = passes[0].data if untrimmed else None
+    trimmed = passes[-1].data if final else None
+    if trimmed is None:
+        if untrimmed_data is None:
+            raise InputFileError(
+                ErrorCode.NO_DATA, f"{track_id}: its untrimmed sheet has no usable data."
+            )
+        notes.append(
+            Note(
+                code=NoteCode.UNTRIMMED_ONLY,
+                message=f"{track_id} has only its untrimmed sheet (not trimmed, or the trim "
+                "was aborted); the untrimmed data was analysed.",
+            )
+        )
+    return TrackData(
+        track_id=track_id,
+        trimmed=trimmed,
+        untrimmed=untrimmed_data,
+        notes=tuple(notes),
+        passes=tuple(passes),
+    )

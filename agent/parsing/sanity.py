@@ -3,6 +3,11 @@
 A corrupted legacy .xls has no checksum: it can open "successfully" and hand
 over wrong numbers. Values no potentiometer test can produce condemn the
 track (Error, `implausible_data`); smaller oddities are reported as notes.
+
+Limits are not errors: real stations open the band to +/-148 V over part of
+the travel (model 8888) to mean "no constraint there". Such a band is the
+station's spec and is analysed as it is (note `wide_limits`); only limits no
+spreadsheet of volts could hold are treated as corruption.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from agent.parsing.layout import SheetData
 from shared.errors import ErrorCode, InputFileError, NoteCode
 from shared.models import Note
 
-MAX_ABS_VOLTS = 50.0  # errors and limits; test voltages are 5-10 V
+MAX_ABS_VOLTS = 50.0  # errors: test voltages are 5-10 V
+MAX_ABS_LIMIT = 1.0e4  # volts; real bands reach +/-148 V where the station sets no constraint
+WIDE_LIMIT = 1.0  # volts; a band edge beyond this is "no practical constraint" at that point
 MAX_ABS_POSITION = 1.0e5  # degrees or inches
 MAX_BACKWARD_STEP_SHARE = 0.10
 
@@ -24,10 +31,19 @@ def check_sheet(sheet: SheetData, label: str) -> list[Note]:
     worst_error = float(np.abs(sheet.errors).max()) if n else 0.0
     if worst_error > MAX_ABS_VOLTS:
         raise _implausible(f"{label}: an error of {worst_error:.4g} V is not a possible reading")
+    if n and not sheet.errors.any():
+        raise InputFileError(
+            ErrorCode.NOT_MEASURED,
+            f"{label}: the error is exactly 0 at all {n} points, so the element was not "
+            "measured (open contact or a station export fault). Re-test the unit.",
+        )
+    widest = 0.0
     for name, limits in (("upper", sheet.upper), ("lower", sheet.lower)):
-        present = limits[np.isfinite(limits)]
-        if present.size and float(np.abs(present).max()) > MAX_ABS_VOLTS:
-            raise _implausible(f"{label}: an {name} limit of {np.abs(present).max():.4g} V")
+        present = np.abs(limits[np.isfinite(limits)])
+        if present.size:
+            if float(present.max()) > MAX_ABS_LIMIT:
+                raise _implausible(f"{label}: an {name} limit of {present.max():.4g} V")
+            widest = max(widest, float(present.max()))
     if n and float(np.abs(sheet.positions).max()) > MAX_ABS_POSITION:
         raise _implausible(
             f"{label}: a position of {np.abs(sheet.positions).max():.4g} is beyond any travel"
@@ -46,20 +62,25 @@ def check_sheet(sheet: SheetData, label: str) -> list[Note]:
                 message=f"{label}: positions do not increase at {backward} step(s).",
             )
         )
-    inverted = int((sheet.upper < sheet.lower).sum())  # NaN compares False
-    if inverted:
+    if widest > WIDE_LIMIT:
+        wide = int(
+            (np.abs(sheet.upper) > WIDE_LIMIT).sum() + (np.abs(sheet.lower) > WIDE_LIMIT).sum()
+        )
         notes.append(
             Note(
-                code=NoteCode.LIMITS_INVERTED,
-                message=f"{label}: upper limit below lower limit at {inverted} point(s); "
-                "those points cannot pass.",
+                code=NoteCode.WIDE_LIMITS,
+                message=f"{label}: the band opens to +/-{widest:.4g} V ({wide} limit cell(s) "
+                f"beyond {WIDE_LIMIT:g} V), the station's 'no constraint' there; analysed as "
+                "written, and the mean spec and sigma threshold include these limits.",
             )
         )
-    if n and not sheet.errors.any():
+    swapped = int((sheet.upper < sheet.lower).sum())  # NaN compares False
+    if swapped:
         notes.append(
             Note(
-                code=NoteCode.ALL_ZERO_ERROR,
-                message=f"{label}: every error value is exactly 0; check the station export.",
+                code=NoteCode.LIMITS_SWAPPED,
+                message=f"{label}: upper limit below lower limit at {swapped} point(s); "
+                "the verdict follows the limits as written, so those points cannot pass.",
             )
         )
     return notes

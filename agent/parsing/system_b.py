@@ -1,15 +1,26 @@
-"""System B ("LTS") files: one track, no header row, final data on `Lin Error`."""
+"""System B ("LTS") files: one track, no header row, final data on `Lin Error`.
+
+Measurement sheets are `test` (untrimmed), `Trim 1`, `Trim 2`, ... (the
+passes) and `Lin Error` (the final trimmed data; the highest `Trim N` only
+when `Lin Error` is missing). `TrimVolts<N>`, `VOLTAGES`, `ERRORS`,
+`TRIMDATA`, `Lin Chart` are the station's work sheets, never measurements.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from typing import Literal, cast
 
+from agent.parsing import parameters as params
+from agent.parsing.cells import to_text
 from agent.parsing.layout import (
     Columns,
     ParsedFile,
+    PassSheet,
     SheetData,
-    TrackData,
-    read_optional,
+    SpecFacts,
+    read_passes,
     read_sheet,
 )
 from agent.parsing.workbook import Workbook
@@ -18,6 +29,8 @@ from shared.models import Note
 
 COLUMNS = Columns(measured=0, theory=2, error=3, position=4, upper=5, lower=6)
 RESISTANCE_CELL = (0, 17)  # R1
+MEASURED_ANGLE_CELL = (0, 10)  # `test` K1
+NOMINAL_ANGLE_CELL = (0, 11)  # `Lin Error` L1: the theoretical angle
 UNTRIMMED_SHEET = "test"
 FINAL_SHEET = "Lin Error"
 _TRIM_PASS = re.compile(r"^\s*Trim\s+(\d+)\s*$", re.IGNORECASE)
@@ -33,33 +46,75 @@ def is_system_b(sheet_names: list[str]) -> bool:
     )
 
 
-def _last_trim_pass(sheet_names: list[str]) -> str | None:
-    passes = [(int(m.group(1)), n) for n in sheet_names if (m := _TRIM_PASS.match(n))]
-    return max(passes)[1] if passes else None
+def trim_passes(sheet_names: list[str]) -> list[PassSheet]:
+    """`Trim N` sheets in pass order (workbook order breaking ties)."""
+    found = [
+        (int(m.group(1)), order, name)
+        for order, name in enumerate(sheet_names)
+        if (m := _TRIM_PASS.match(name))
+    ]
+    return [PassSheet(number, name) for number, _, name in sorted(found)]
+
+
+def _facts(book: Workbook, untrimmed: str | None, final: str) -> SpecFacts:
+    """Model Parameters hold the values in column A and the labels in column B."""
+    rows = params.optional_rows(book, "Model Parameters")
+
+    def value(*labels: str) -> float | None:
+        return params.number(params.lookup(rows, labels, 1, 0))
+
+    def points(*labels: str) -> int | None:
+        return params.count(params.lookup(rows, labels, 1, 0))
+
+    window = sorted(
+        v for v in (value("min elec. Angle"), value("max elec. Angle")) if v is not None
+    )
+    measured = params.value_at(book.rows(untrimmed), *MEASURED_ANGLE_CELL) if untrimmed else None
+    return SpecFacts(
+        pot_type=cast(
+            "Literal['rotary', 'linear'] | None",
+            params.pot_type(params.lookup(rows, ["Pot Type"], 1, 0)),
+        ),
+        resistance_min=value("Min Resistance"),
+        resistance_max=value("Max resistance"),
+        angle_nominal=params.value_at(book.rows(final), *NOMINAL_ANGLE_CELL),
+        angle_measured=measured,
+        angle_min=window[0] if len(window) == 2 else None,
+        angle_max=window[1] if len(window) == 2 else None,
+        ignored_start=points("Initial Points Ignored"),
+        ignored_end=points("Ending points Ignored", "Ending Points Ignored"),
+    )
 
 
 def read_system_b(book: Workbook) -> ParsedFile:
     names = book.sheet_names
     untrimmed_name = _find(names, UNTRIMMED_SHEET)
-    trimmed_name = _find(names, FINAL_SHEET)
+    final_name = _find(names, FINAL_SHEET)
+    trims = trim_passes(names)
     notes: tuple[Note, ...] = ()
-    if trimmed_name is None:
-        trimmed_name = _last_trim_pass(names)
-        if trimmed_name is None:
+    if final_name is None:
+        if not trims:
             raise FileSkipped(
                 "Only a 'test' sheet: this is a Final Test shop-test file, not a trim result."
             )
         notes = (
             Note(
                 code=NoteCode.INTERMEDIATE_TRIM_USED,
-                message=f"No 'Lin Error' sheet; analysed the last pass '{trimmed_name}'.",
+                message=f"No 'Lin Error' sheet; analysed the last pass '{trims[-1].sheet}'.",
             ),
         )
-    trimmed = _read(book, trimmed_name)
-    untrimmed, untrimmed_notes = read_optional(book, untrimmed_name, _read)
-    notes += untrimmed_notes
-    track = TrackData(track_id="TRK1", trimmed=trimmed, untrimmed=untrimmed, notes=notes)
-    return ParsedFile(system="B", model=None, serial=None, test_date=None, tracks=[track])
+    else:
+        # `Lin Error` is the station's final measurement, taken after the last pass.
+        trims.append(PassSheet(trims[-1].number if trims else 1, final_name))
+    untrimmed = PassSheet(0, untrimmed_name) if untrimmed_name else None
+    track = read_passes(book, "TRK1", untrimmed, trims, _read)
+    final = track.final
+    assert final is not None  # noqa: S101 - read_passes raises when there is no data
+    track_facts = _facts(book, untrimmed_name if track.untrimmed else None, final.sheet)
+    model_rows = params.optional_rows(book, "Model Parameters")
+    model = to_text(params.lookup(model_rows, ["Model number"], 1, 0))
+    track = replace(track, notes=notes + track.notes, facts=track_facts)
+    return ParsedFile(system="B", model=model, serial=None, test_date=None, tracks=[track])
 
 
 def _read(book: Workbook, sheet: str) -> SheetData:

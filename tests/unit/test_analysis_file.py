@@ -155,16 +155,37 @@ def test_small_data_quality_problems_are_notes_not_errors(tmp_path: Path) -> Non
     arrays["upper"][30], arrays["lower"][30] = -0.01, 0.01
     track = analyse_file(lin_error_file(tmp_path / "8340-1_SN15.xlsx", arrays)).tracks[0]
     codes = [n.code for n in track.notes]
-    assert NoteCode.POSITIONS_NOT_INCREASING in codes and NoteCode.LIMITS_INVERTED in codes
-    assert track.fail_points == 1
+    assert NoteCode.POSITIONS_NOT_INCREASING in codes and NoteCode.LIMITS_SWAPPED in codes
+    assert track.fail_points == 1  # the verdict follows the limits as written
+
+
+def test_an_all_zero_error_column_was_not_measured_and_never_passes(tmp_path: Path) -> None:
     zeros = track_arrays(n=50)
     zeros["errors"][:] = 0.0
-    track = analyse_file(lin_error_file(tmp_path / "8340-1_SN16.xlsx", zeros)).tracks[0]
-    assert NoteCode.ALL_ZERO_ERROR in [n.code for n in track.notes]
+    zeros["measured"] = zeros["theory"].copy()
+    result = analyse_file(lin_error_file(tmp_path / "8340-1_SN16.xlsx", zeros))
+    assert result.status is Status.ERROR and result.error is not None
+    assert result.error.code == ErrorCode.NOT_MEASURED
+    assert result.tracks[0].error is not None and "Re-test" in result.tracks[0].error.message
+
+
+def test_a_band_opened_to_148_volts_is_the_stations_spec_not_corruption(tmp_path: Path) -> None:
+    arrays = track_arrays(n=120)
+    arrays["upper"][60:90] = np.linspace(1.0, 148.0, 30)  # the band opens step by step
+    arrays["lower"][60:90] = -np.linspace(1.0, 148.0, 30)
+    arrays["errors"][75] += 0.5  # far outside the normal band, inside the opened one
+    arrays["measured"] = arrays["theory"] + arrays["errors"]
+    result = analyse_file(lin_error_file(tmp_path / "8888_SN1.xlsx", arrays))
+    track = result.tracks[0]
+    assert result.status in (Status.PASS, Status.WARNING) and track.fail_points == 0
+    assert NoteCode.WIDE_LIMITS in [n.code for n in track.notes]
+    arrays["upper"][70] = 1e9  # no spreadsheet of volts holds this: a mangled file
+    corrupt = analyse_file(lin_error_file(tmp_path / "8888_SN2.xlsx", arrays))
+    assert corrupt.error is not None and corrupt.error.code == ErrorCode.IMPLAUSIBLE_DATA
 
 
 def test_one_bad_track_makes_the_file_an_error_but_keeps_the_other(tmp_path: Path) -> None:
-    sheets = {"SEC1 TRK1 TRM": [[None]], "SEC1 TRK2 TRM": system_a_sheet(track_arrays())}
+    sheets = {"SEC1 TRK1 1 TRM1": [[None]], "SEC1 TRK2 1 TRM1": system_a_sheet(track_arrays())}
     result = analyse_file(write_workbook(tmp_path / "8340-1_SN17.xlsx", sheets))
     assert result.status is Status.ERROR and result.error.code == ErrorCode.NO_DATA
     assert result.tracks[1].status is Status.PASS

@@ -66,6 +66,64 @@ def test_old_style_trimmed_sheet_name(tmp_path: Path) -> None:
     assert parsed.system == "A" and parsed.tracks[0].trimmed is not None
 
 
+def test_system_a_final_is_the_highest_pass_workbook_order_breaking_ties(
+    tmp_path: Path,
+) -> None:
+    data = {k: track_arrays(seed=k) for k in range(1, 5)}
+    sheets = {
+        "Model Parameters": [["Model", "8340"], ["Type", "Rotary"]],
+        "Report Data": system_a_sheet(track_arrays(seed=30)),  # never a measurement
+        "ref": system_a_sheet(track_arrays(seed=31)),
+        "SEC1 TRK1 0": system_a_sheet(track_arrays(seed=20, noise=0.05)),
+        "SEC1 TRK1 2 TRM1": system_a_sheet(data[2]),
+        "SEC1 TRK1 1 TRM1": system_a_sheet(data[1]),
+        "SEC1 TRK1 2 TRM2": system_a_sheet(data[3]),  # same pass, later sheet: final
+        "SEC1 TRK2 0": system_a_sheet(track_arrays(seed=21, noise=0.05)),
+        "SEC1 TRK2 TRM": system_a_sheet(data[4]),  # an older station's name
+    }
+    parsed = parse(write_workbook(tmp_path / "8340-1_SN40.xlsx", sheets))
+    one, two = parsed.tracks
+    assert [(p.number, p.sheet, p.trim_set) for p in one.passes] == [
+        (0, "SEC1 TRK1 0", None),
+        (1, "SEC1 TRK1 1 TRM1", 1),
+        (2, "SEC1 TRK1 2 TRM1", 1),
+        (2, "SEC1 TRK1 2 TRM2", 2),
+    ]
+    assert one.trimmed is not None and one.trimmed.sheet == "SEC1 TRK1 2 TRM2"
+    np.testing.assert_allclose(one.trimmed.errors, data[3]["errors"])
+    assert two.trimmed is not None and two.trimmed.sheet == "SEC1 TRK2 TRM"
+    assert one.facts.pot_type == "rotary"
+
+
+def test_an_unreadable_intermediate_pass_is_kept_with_its_error(tmp_path: Path) -> None:
+    sheets = {
+        "SEC1 TRK1 0": system_a_sheet(track_arrays(seed=20, noise=0.05)),
+        "SEC1 TRK1 1 TRM1": [["model#", "8340"], ["shop#", "1"]],
+        "SEC1 TRK1 2 TRM1": system_a_sheet(track_arrays(seed=2)),
+    }
+    track = parse(write_workbook(tmp_path / "8340-1_SN41.xlsx", sheets)).tracks[0]
+    assert [p.data is None for p in track.passes] == [False, True, False]
+    assert track.passes[1].error is not None
+    assert NoteCode.PASS_UNREADABLE in [n.code for n in track.notes]
+
+
+def test_system_b_work_sheets_are_not_measurements(tmp_path: Path) -> None:
+    sheets = {
+        "Model Parameters": [["8340-1", "Model number"], ["Linear", "Pot Type"]],
+        "Lin Error": system_b_sheet(track_arrays(seed=6)),
+        "test": system_b_sheet(track_arrays(seed=5, noise=0.05), resistance=4800.0),
+        "TrimVolts1": system_b_sheet(track_arrays(seed=7)),
+        "Trim 1": system_b_sheet(track_arrays(seed=8)),
+        "VOLTAGES": system_b_sheet(track_arrays(seed=9)),
+        "ERRORS": system_b_sheet(track_arrays(seed=10)),
+        "TRIMDATA": system_b_sheet(track_arrays(seed=11)),
+    }
+    parsed = parse(write_workbook(tmp_path / "8340-1_SN42.xlsx", sheets))
+    track = parsed.tracks[0]
+    assert [p.sheet for p in track.passes] == ["test", "Trim 1", "Lin Error"]
+    assert parsed.model == "8340-1" and track.facts.pot_type == "linear"
+
+
 @pytest.mark.parametrize("suffix", SUFFIXES)
 def test_system_b_reads_final_and_untrimmed(tmp_path: Path, suffix: str) -> None:
     parsed = parse(system_b_file(tmp_path / f"1844202_10_TA_Test Data_11-22-2024{suffix}"))

@@ -1,0 +1,48 @@
+"""Compare analysed real files with the independent reading in truth.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+IN_REPO = REPO / "tests" / "data" / "real"
+SHARED_SAMPLES = REPO.parent / "shared" / "real-samples"
+SIGMA_RTOL = 1e-6
+
+
+def load_truth(folder: Path) -> dict[str, dict[str, Any]]:
+    files = json.loads((folder / "truth.json").read_text())["files"]
+    return {entry["file"]: entry for entry in files}
+
+
+def mismatches(result: dict[str, Any], truth: dict[str, Any]) -> list[str]:
+    """Every way a result (as `analyze --json` prints it) differs from its truth entry."""
+    found: list[str] = []
+    name = truth["file"]
+    if result["status"] in ("Error", "Skipped"):
+        return [f"{name}: status {result['status']} {result.get('error')}"]
+    if result.get("system") != truth.get("system"):
+        found.append(f"{name}: system {result.get('system')} != {truth.get('system')}")
+    tracks = {t["track_id"]: t for t in result["tracks"]}
+    if sorted(tracks) != sorted(t["track_id"] for t in truth["tracks"]):
+        found.append(f"{name}: tracks {sorted(tracks)}")
+    for expected in truth["tracks"]:
+        got = tracks.get(expected["track_id"])
+        if got is None:
+            continue
+        label = f"{name} {expected['track_id']}"
+        pairs = [
+            ("sheet", got["sheet"], expected["sheet"]),
+            ("points", got["points"], expected["points"]),
+            ("linearity_pass", got["linearity_pass"], expected["exact_feasible"]),
+            ("fail_points", got["fail_points"], expected["min_fail_points"]),
+            ("raw_fail_points", got["raw_fail_points"], expected["raw_fail_points"]),
+        ]
+        found += [f"{label}: {k} {a!r} != {b!r}" for k, a, b in pairs if a != b]
+        if expected["computed_errors"] == 0:
+            sigma, want = got["sigma_gradient"], expected["sigma_gradient"]
+            if sigma is None or abs(sigma - want) > SIGMA_RTOL * abs(want):
+                found.append(f"{label}: sigma {sigma} != {want}")
+    return found

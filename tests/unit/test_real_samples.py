@@ -1,0 +1,42 @@
+"""The whole real corpus (`../shared/real-samples`, 62 files) through `lta-agent analyze --json`.
+
+This is the product's promise: on the files real stations write, the final
+sheet, the point count and the linearity verdict of every track equal the
+independent reading in truth.json, and sigma equals it to 1e-6.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.real_truth import SHARED_SAMPLES, load_truth, mismatches
+
+pytestmark = pytest.mark.skipif(
+    not SHARED_SAMPLES.is_dir() and os.environ.get("CI") != "true",
+    reason="../shared/real-samples is not beside this checkout",
+)
+
+
+def test_every_real_sample_matches_the_reference_reading() -> None:
+    assert SHARED_SAMPLES.is_dir(), "CI must have ../shared/real-samples beside the checkout"
+    truth = load_truth(SHARED_SAMPLES)
+    run = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "analyze", str(SHARED_SAMPLES), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    results = [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
+    by_name = {r["file_name"]: r for r in results}
+    assert sorted(by_name) == sorted(truth), "every real file is read exactly once"
+    problems = [p for name, entry in truth.items() for p in mismatches(by_name[name], entry)]
+    assert problems == []
+    tracks = sum(len(entry["tracks"]) for entry in truth.values())
+    assert tracks == sum(len(r["tracks"]) for r in results) == 67
