@@ -16,7 +16,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from central.db import Database
-from shared.models import FileResult
+from shared.models import FileResult, document_json
 from shared.protocol import IngestBatch, IngestResponse, Rejected, StationResult
 
 STATION_LOCK_CLASS = 0x4C54  # advisory lock namespace for per-station ingest
@@ -27,7 +27,8 @@ RESULT_COLUMNS = (
 TRACK_COLUMNS = (
     "result_id, track_id, status, points, sigma_gradient, sigma_threshold, sigma_pass, "
     "linearity_error, linearity_spec, linearity_pass, optimal_offset, fail_points, "
-    "raw_fail_points, travel_length, max_violation, margin_to_spec, near_miss, is_anomaly, curve"
+    "raw_fail_points, travel_length, max_violation, margin_to_spec, near_miss, is_anomaly, curve, "
+    "pass_curves"
 )
 
 
@@ -49,13 +50,13 @@ RESULT_TYPES = (
 )
 TRACK_TYPES = (
     *("uuid", "text", "text", "int4", "float8", "float8", "bool", "float8", "float8", "bool"),
-    *("float8", "int4", "int4", "float8", "float8", "float8", "bool", "bool", "bytea"),
+    *("float8", "int4", "int4", "float8", "float8", "float8", "bool", "bool", "bytea", "bytea"),
 )
 
 
 def _document(result: FileResult) -> str:
     """The result without curves (they go to bytea columns) as JSON text."""
-    return result.model_dump_json(exclude={"tracks": {"__all__": {"curve"}}})
+    return document_json(result)
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def _track_rows(item: StationResult) -> list[tuple[Any, ...]]:
             t.near_miss,
             t.is_anomaly,
             item.curves.get(t.track_id),
+            item.pass_curves.get(t.track_id),
         )
         for t in item.result.tracks
     ]

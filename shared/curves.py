@@ -15,7 +15,7 @@ import zlib
 
 import numpy as np
 
-from shared.models import TrackCurve
+from shared.models import PassCurve, TrackCurve, TrackResult
 
 MAGIC = b"LTC1"
 ABSENT = 0xFFFFFFFF
@@ -103,3 +103,98 @@ def unpack_curve(blob: bytes) -> TrackCurve:
         untrimmed_positions=None if untrimmed_positions is None else untrimmed_positions.tolist(),
         untrimmed_errors=None if untrimmed_errors is None else untrimmed_errors.tolist(),
     )
+
+
+# ------------------------------------------------------------------ trim-pass curves
+# Format "LTP1": the 4-byte magic, a uint32 count, then per stored pass its index in
+# the track's `passes` and its point count (two uint32), then every pass's positions
+# and errors as little-endian float64, zlib-compressed. The untrimmed pass and the
+# final pass are the track's own curve ("LTC1"), so they are not stored twice.
+PASS_MAGIC = b"LTP1"
+_PASS_HEADER = struct.Struct("<4sI")
+_PASS_ENTRY = struct.Struct("<II")
+MAX_PASSES = 64
+
+
+def _stored_elsewhere(track: TrackResult, index: int) -> bool:
+    entry = track.passes[index]
+    curve = track.curve
+    if curve is None:
+        return False
+    if entry.final:
+        return True
+    return entry.number == 0 and curve.untrimmed_errors is not None
+
+
+def pack_passes(track: TrackResult) -> bytes | None:
+    """The curves of a track's intermediate passes as one blob (None when there are none)."""
+    entries = [
+        (i, p.curve)
+        for i, p in enumerate(track.passes)
+        if p.curve is not None and not _stored_elsewhere(track, i)
+    ]
+    if not entries:
+        return None
+    header = _PASS_HEADER.pack(PASS_MAGIC, len(entries))
+    header += b"".join(_PASS_ENTRY.pack(i, len(c.positions)) for i, c in entries)
+    body = b"".join(
+        np.array(c.positions, dtype="<f8").tobytes() + np.array(c.errors, dtype="<f8").tobytes()
+        for _, c in entries
+    )
+    return header + zlib.compress(body, ZLIB_LEVEL)
+
+
+def _pass_entries(blob: bytes) -> tuple[list[tuple[int, int]], bytes]:
+    if len(blob) < _PASS_HEADER.size:
+        raise ValueError("pass-curve blob shorter than its header")
+    magic, count = _PASS_HEADER.unpack_from(blob)
+    if magic != PASS_MAGIC:
+        raise ValueError("pass-curve blob has the wrong magic")
+    if count > MAX_PASSES:
+        raise ValueError(f"pass-curve blob claims {count} passes (at most {MAX_PASSES})")
+    start = _PASS_HEADER.size
+    end = start + count * _PASS_ENTRY.size
+    if len(blob) < end:
+        raise ValueError("pass-curve blob shorter than its header")
+    entries = [_PASS_ENTRY.unpack_from(blob, start + k * _PASS_ENTRY.size) for k in range(count)]
+    expected = 16 * sum(n for _, n in entries)
+    inflater = zlib.decompressobj()
+    try:
+        body = inflater.decompress(blob[end:], expected + 1)
+    except zlib.error as exc:
+        raise ValueError("pass-curve blob data is not valid zlib") from exc
+    if len(body) != expected or not inflater.eof or inflater.unused_data:
+        raise ValueError("pass-curve blob size does not match its header")
+    return entries, body
+
+
+def check_pass_blob(blob: bytes) -> None:
+    """Raise ValueError unless blob is a well-formed pass-curve blob."""
+    _pass_entries(blob)
+
+
+def attach_passes(track: TrackResult, blob: bytes | None) -> TrackResult:
+    """The track with every pass's curve filled in from its blob and its own curve."""
+    curve = track.curve
+    if curve is None or not track.passes:
+        return track
+    stored: dict[int, PassCurve] = {}
+    if blob is not None:
+        entries, body = _pass_entries(blob)
+        data = np.frombuffer(body, dtype="<f8")
+        offset = 0
+        for index, n in entries:
+            stored[index] = PassCurve(
+                positions=data[offset : offset + n].tolist(),
+                errors=data[offset + n : offset + 2 * n].tolist(),
+            )
+            offset += 2 * n
+    passes = []
+    for index, entry in enumerate(track.passes):
+        own: PassCurve | None = stored.get(index)
+        if entry.final:
+            own = PassCurve(positions=curve.positions, errors=curve.errors)
+        elif entry.number == 0 and curve.untrimmed_positions and curve.untrimmed_errors:
+            own = PassCurve(positions=curve.untrimmed_positions, errors=curve.untrimmed_errors)
+        passes.append(entry.model_copy(update={"curve": own}))
+    return track.model_copy(update={"passes": passes})

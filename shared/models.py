@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -216,3 +216,14 @@ class FileResult(_Model):
     analysed_at: Instant
     analysis_version: Name = ANALYSIS_VERSION
     agent_version: Name = __version__
+
+
+# Curves live beside the document as blobs (shared/curves.py), on the station and centrally.
+_DOCUMENT_EXCLUDE: dict[str, Any] = {
+    "tracks": {"__all__": {"curve": True, "passes": {"__all__": {"curve"}}}}
+}
+
+
+def document_json(result: FileResult) -> str:
+    """The result as the JSON document both stores keep: everything but the curves."""
+    return result.model_dump_json(exclude=_DOCUMENT_EXCLUDE)

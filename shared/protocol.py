@@ -23,11 +23,14 @@ from pydantic import (
     model_validator,
 )
 
-from shared.curves import check_blob, pack_curve
+from shared.curves import check_blob, check_pass_blob, pack_curve, pack_passes
 from shared.ids import result_id
 from shared.models import Count, FileResult, Instant
 
-PROTOCOL_VERSION = 1
+# 2: tracks carry their trim history (`passes`, `station_spec`, `sheet`) and each
+# result may carry `pass_curves`; central still accepts version 1 batches.
+PROTOCOL_VERSION = 2
+SUPPORTED_PROTOCOLS = (1, 2)
 RESULTS_PATH = "/api/v1/results"
 HEARTBEAT_PATH = "/api/v1/heartbeat"
 MAX_BATCH_RESULTS = 1000
@@ -81,6 +84,9 @@ class StationResult(_Message):
     result_id: ResultId
     result: FileResult
     curves: dict[str, CurveBlob] = Field(default_factory=dict)
+    pass_curves: dict[str, CurveBlob] = Field(
+        default_factory=dict, description="Per track: its intermediate passes' curves (LTP1)."
+    )
 
     @model_validator(mode="after")
     def _has_identity(self) -> StationResult:
@@ -91,28 +97,49 @@ class StationResult(_Message):
             raise ValueError("track ids within one result must be unique")
         if any(t.curve is not None for t in self.result.tracks):
             raise ValueError("send curves in 'curves', not inside the tracks")
-        unknown = set(self.curves) - set(track_ids)
+        if any(p.curve is not None for t in self.result.tracks for p in t.passes):
+            raise ValueError("send pass curves in 'pass_curves', not inside the passes")
+        unknown = (set(self.curves) | set(self.pass_curves)) - set(track_ids)
         if unknown:
             raise ValueError(f"curves for unknown track(s): {sorted(unknown)}")
         for blob in self.curves.values():
             check_blob(blob)
+        for blob in self.pass_curves.values():
+            check_pass_blob(blob)
         return self
 
     @classmethod
     def from_result(cls, result_id: str, result: FileResult) -> StationResult:
         """Split a result with curves into the wire form."""
         curves = {t.track_id: pack_curve(t.curve) for t in result.tracks if t.curve is not None}
-        bare = [t.model_copy(update={"curve": None}) for t in result.tracks]
+        pass_curves = {
+            t.track_id: blob for t in result.tracks if (blob := pack_passes(t)) is not None
+        }
         return cls(
             result_id=result_id,
-            result=result.model_copy(update={"tracks": bare}),
+            result=without_curves(result),
             curves=curves,
+            pass_curves=pass_curves,
         )
 
     def matches(self, station_id: str) -> bool:
         """The id must be the one derived from this station and this file."""
         assert self.result.sha256 is not None  # noqa: S101 - checked by the validator
         return self.result_id == result_id(station_id, self.result.sha256)
+
+
+def without_curves(result: FileResult) -> FileResult:
+    """The result as its document is stored: curves travel and live as blobs."""
+    tracks = [
+        t.model_copy(
+            update={
+                "curve": None,
+                "passes": [p.model_copy(update={"curve": None}) for p in t.passes],
+            }
+        )
+        for t in result.tracks
+    ]
+    return result.model_copy(update={"tracks": tracks})
 
 
 class IngestBatch(_Message):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from shared.models import FileResult, TrackCurve
+from shared.models import FileResult, TrackCurve, document_json
 
 
 def iso(moment: datetime) -> str:
@@ -79,4 +79,4 @@ CURVE_COLUMNS = (
 
 def document(result: FileResult) -> str:
     """The result as JSON without curves (they live in the tracks table as blobs)."""
-    return result.model_dump_json(exclude={"tracks": {"__all__": {"curve"}}})
+    return document_json(result)

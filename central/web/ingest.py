@@ -22,6 +22,7 @@ from central.stations import TokenOwner, token_owner
 from central.web.context import context
 from shared.protocol import (
     PROTOCOL_VERSION,
+    SUPPORTED_PROTOCOLS,
     Heartbeat,
     IngestBatch,
 )
@@ -140,11 +141,13 @@ def _same_station(owner: TokenOwner, claimed: str) -> None:
 
 
 def _protocol(version: int) -> None:
-    if version != PROTOCOL_VERSION:
+    if version not in SUPPORTED_PROTOCOLS:
+        spoken = ", ".join(str(v) for v in SUPPORTED_PROTOCOLS)
         fail(
             400,
             "unsupported_protocol",
-            f"Protocol {version} is not supported; this central speaks {PROTOCOL_VERSION}.",
+            f"Protocol {version} is not supported; this central speaks {spoken} "
+            f"(newest {PROTOCOL_VERSION}). Upgrade central or install a matching agent.",
         )
 
 

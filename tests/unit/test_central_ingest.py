@@ -42,7 +42,7 @@ from central.ratelimit import RateLimiter
 from central.stations import add_station, revoke_station
 from central.web import create_app
 from central.web.context import CentralContext, IngestLimits
-from shared.curves import MAGIC, unpack_curve
+from shared.curves import MAGIC, attach_passes, unpack_curve
 from shared.ids import result_id
 from shared.models import FileResult, Status
 from shared.protocol import (
@@ -53,6 +53,7 @@ from shared.protocol import (
     IngestBatch,
     StationResult,
 )
+from tests.real_truth import IN_REPO
 
 STATION = "line-1"
 OTHER = "line-2"
@@ -737,7 +738,7 @@ def test_more_results_than_max_batch_results_is_413(
     assert len(acknowledged(send(client, batch_of(file_results[:2]), token))["accepted"]) == 2
 
 
-@pytest.mark.parametrize("version", [0, 2, PROTOCOL_VERSION + 100, -1])
+@pytest.mark.parametrize("version", [0, PROTOCOL_VERSION + 1, PROTOCOL_VERSION + 100, -1])
 def test_unsupported_protocol_version_is_400(
     client: FlaskClient,
     central_db: Database,
@@ -1424,3 +1425,67 @@ def test_fuzz_base_is_accepted(
     body = acknowledged(send(fuzz_client, fuzz_base, token))
     assert len(body["accepted"]) == 2
     assert counts(central_db) == Counts(2, 3, 0)
+
+
+# --------------------------------------------------------------------------- trim history
+
+
+def _real(prefix: str) -> FileResult:
+    (path,) = [p for p in IN_REPO.glob("*.xls") if p.name.startswith(prefix)]
+    return analyse_file(path)
+
+
+def test_protocol_2_stores_every_trim_pass_with_its_curve(
+    client: FlaskClient, central_db: Database, token: str
+) -> None:
+    real = _real("7844_254A")  # a real unit trimmed in four passes
+    assert PROTOCOL_VERSION == 2
+    assert len(acknowledged(send(client, batch_of([real]), token))["accepted"]) == 1
+    with central_db.pool.connection() as conn:
+        curve, passes_blob, doc = conn.execute(
+            "SELECT t.curve, t.pass_curves, r.document->'tracks'->0 FROM tracks t "
+            "JOIN results r USING (result_id)"
+        ).fetchone()
+    assert passes_blob is not None
+    assert [p["sheet"] for p in doc["passes"]][-1] == "SEC1 TRK1 4 TRM1"
+    assert all(p.get("curve") is None for p in doc["passes"])  # curves live in the blobs
+    assert doc["station_spec"]["resistance_max"] == 5500.0
+    sent = real.tracks[0]
+    bare = sent.model_copy(
+        update={
+            "curve": unpack_curve(bytes(curve)),
+            "passes": [p.model_copy(update={"curve": None}) for p in sent.passes],
+        }
+    )
+    assert attach_passes(bare, bytes(passes_blob)).passes == sent.passes  # bit-exact
+
+
+def test_a_version_1_agent_is_still_accepted(
+    client: FlaskClient, central_db: Database, token: str
+) -> None:
+    doc = json.loads(batch_of([_real("8340-1_82")]).model_dump_json())
+    doc["protocol_version"] = 1
+    for item in doc["results"]:  # what an agent before the trim history sent
+        item.pop("pass_curves")
+        item["result"]["schema_version"] = 1
+        for track in item["result"]["tracks"]:
+            for key in ("passes", "station_spec", "sheet"):
+                track.pop(key)
+    assert len(acknowledged(send(client, doc, token))["accepted"]) == 1
+    with central_db.pool.connection() as conn:
+        row = conn.execute("SELECT pass_curves, curve IS NOT NULL FROM tracks").fetchone()
+    assert row == (None, True)
+
+
+def test_pass_curves_must_be_well_formed_and_outside_the_passes(token: str) -> None:
+    real = _real("8506A_123")
+    item = station_result(real)
+    assert item.pass_curves  # passes 1 and 2 are neither untrimmed nor final
+    doc = json.loads(item.model_dump_json())
+    doc["pass_curves"]["TRK1"] = base64.b64encode(b"LTP1" + b"\xff" * 8).decode()
+    with pytest.raises(ValueError, match="pass-curve blob"):
+        StationResult.model_validate(doc)
+    doc = json.loads(item.model_dump_json())
+    doc["result"]["tracks"][0]["passes"][1]["curve"] = {"positions": [0.0], "errors": [0.0]}
+    with pytest.raises(ValueError, match="pass_curves"):
+        StationResult.model_validate(doc)
