@@ -15,10 +15,11 @@ from agent.web.context import AgentContext
 
 
 def create_app(ctx: AgentContext) -> Flask:
-    from agent.web import api, health, pages
+    from agent.web import api, health, pages, trim_history
 
     app = Flask(__name__)
     app.extensions["lta"] = ctx
+    app.add_template_global(trim_history.pass_views, "trim_passes")
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
