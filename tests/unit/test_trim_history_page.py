@@ -40,7 +40,8 @@ def test_unit_page_shows_every_pass_with_its_figures_and_curve(
     assert "No curve stored" not in page
     assert "4878.0 Ω" in table and "4554.0 Ω" in table
     spec = page[page.index('class="facts station-spec"') :]
-    assert "4500.0 – 5500.0 Ω" in spec and "41.000 – 42.000 (inside)" in spec
+    dash = "\u2013"
+    assert f"4500.0 {dash} 5500.0 Ω" in spec and f"41.000 {dash} 42.000 (inside)" in spec
 
 
 def test_two_track_unit_has_a_history_per_track_and_counts_ignored_fails(
