@@ -82,6 +82,27 @@ MIGRATIONS: list[str] = [
     CREATE INDEX results_time_status ON results(analysed_at, status);
     DROP INDEX results_analysed_at;
     """,
+    # 3: history results (old files imported on a first start) are kept out of the shift:
+    # the counters read only results_shift, the latest unit and the recent list walk
+    # results_live backwards by id. The recent list shows what decided a track's verdict,
+    # so tracks keep the margin to the band and the largest violation, backfilled here.
+    """
+    ALTER TABLE results ADD COLUMN history INTEGER NOT NULL DEFAULT 0
+        CHECK (history IN (0, 1));
+    CREATE INDEX results_shift ON results(history, analysed_at, status);
+    CREATE INDEX results_live ON results(history);
+    DROP INDEX results_time_status;
+    ALTER TABLE tracks ADD COLUMN margin_to_spec REAL;
+    ALTER TABLE tracks ADD COLUMN max_violation REAL;
+    UPDATE tracks SET margin_to_spec = doc.margin, max_violation = doc.violation
+    FROM (
+        SELECT r.id AS pk, json_extract(t.value, '$.track_id') AS track_id,
+               json_extract(t.value, '$.margin_to_spec') AS margin,
+               json_extract(t.value, '$.max_violation') AS violation
+        FROM results r, json_each(r.document, '$.tracks') t
+    ) AS doc
+    WHERE doc.pk = tracks.result_pk AND doc.track_id = tracks.track_id
+    """,
 ]
 
 

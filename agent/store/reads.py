@@ -1,4 +1,9 @@
-"""Queries the page, the API and the watcher make; each is one or two indexed statements."""
+"""Queries the page, the API and the watcher make; each is one or two indexed statements.
+
+History results (agent.history) are in the API's lists and reachable by key,
+but the shift's views (counts, latest unit, the page's recent list) leave them
+out: those read the results_shift and results_live indexes with history = 0.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +18,12 @@ from shared.models import FileResult, Status, TrackResult
 
 SUMMARY_COLUMNS = (
     "r.id AS pk, r.result_id, f.sha256, r.file_name, r.status, r.model, r.serial, r.system, "
-    "r.test_date, r.analysed_at, r.error_code, r.error_message, r.near_miss, r.is_anomaly"
+    "r.test_date, r.analysed_at, r.error_code, r.error_message, r.near_miss, r.is_anomaly, "
+    "r.history"
 )
 TRACK_SUMMARY_COLUMNS = (
     "result_pk, track_id, status, points, sigma_gradient, sigma_threshold, linearity_error, "
-    "linearity_spec, fail_points"
+    "linearity_spec, fail_points, margin_to_spec, max_violation"
 )
 # Built from constants only; every value goes through a placeholder.
 SUMMARY_SQL = f"SELECT {SUMMARY_COLUMNS} FROM results r JOIN files f ON f.id = r.file_id"  # noqa: S608
@@ -37,19 +43,31 @@ def _summary(row: dict[str, Any], tracks: list[dict[str, Any]]) -> dict[str, Any
     item["error"] = {"code": code, "message": message} if code else None
     item["near_miss"] = bool(item["near_miss"])
     item["is_anomaly"] = bool(item["is_anomaly"])
+    item["history"] = bool(item["history"])
     item["tracks"] = tracks
     return item
 
 
 def recent(
-    conn: sqlite3.Connection, limit: int = 50, before: int | None = None
+    conn: sqlite3.Connection,
+    limit: int = 50,
+    before: int | None = None,
+    include_history: bool = True,
 ) -> list[dict[str, Any]]:
-    """Newest first; `before` is the pk of the last item already shown (keyset paging)."""
+    """Newest first; `before` is the pk of the last item already shown (keyset paging).
+
+    `include_history=False` is the shift's view (the page): history results left out.
+    """
     sql = SUMMARY_SQL
+    where: list[str] = []
     params: list[Any] = []
+    if not include_history:
+        where.append("r.history = 0")
     if before is not None:
-        sql += " WHERE r.id < ?"
+        where.append("r.id < ?")
         params.append(before)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY r.id DESC LIMIT ?"
     params.append(limit)
     rows = _rows(conn, sql, params)
@@ -69,7 +87,8 @@ def recent(
 
 
 def latest(conn: sqlite3.Connection) -> dict[str, Any] | None:
-    items = recent(conn, limit=1)
+    """The unit on the machine: the newest result that is not history."""
+    items = recent(conn, limit=1, include_history=False)
     return items[0] if items else None
 
 
@@ -108,9 +127,11 @@ def result_meta(conn: sqlite3.Connection, pk: int) -> dict[str, Any] | None:
 
 
 def counts_since(conn: sqlite3.Connection, since: datetime) -> dict[str, int]:
+    """The shift's counts by verdict; reads only the results_shift index (history = 0)."""
     counts = {status.value: 0 for status in COUNTED}
     for row in conn.execute(
-        "SELECT status, COUNT(*) AS n FROM results WHERE analysed_at >= ? GROUP BY status",
+        "SELECT status, COUNT(*) AS n FROM results WHERE history = 0 AND analysed_at >= ? "
+        "GROUP BY status",
         (iso(since),),
     ):
         if row["status"] in counts:

@@ -47,10 +47,15 @@ class Store:
         return conn
 
     def record(
-        self, result: FileResult, station_id: str, seen_at: datetime, mtime_ns: int | None
+        self,
+        result: FileResult,
+        station_id: str,
+        seen_at: datetime,
+        mtime_ns: int | None,
+        history: bool = False,
     ) -> writes.Recorded:
         return self.writer.call(
-            lambda conn: writes.record_file(conn, result, station_id, seen_at, mtime_ns)
+            lambda conn: writes.record_file(conn, result, station_id, seen_at, mtime_ns, history)
         )
 
     def healthy(self) -> bool:

@@ -26,11 +26,14 @@ def record_file(
     station_id: str,
     seen_at: datetime,
     mtime_ns: int | None,
+    history: bool = False,
 ) -> Recorded:
     """Store the file, its result, tracks with curves and an outbox row, atomically.
 
     A file already recorded (same SHA-256) is left exactly as it is. Skipped
-    files get a file row (so they are not read again) but no result.
+    files get a file row (so they are not read again) but no result. A
+    `history` result (too old for the shift, see agent.history) is stored and
+    queued for central like any other; only the shift's views leave it out.
     """
     if result.sha256 is None or result.size_bytes is None:
         raise ValueError("only files that were read (sha256 and size known) can be recorded")
@@ -57,7 +60,7 @@ def record_file(
         file_id = cursor.lastrowid
         if result.status is Status.SKIPPED:
             return Recorded(result_pk=None, new=True)
-        result_pk = _insert_result(conn, result, station_id, file_id)
+        result_pk = _insert_result(conn, result, station_id, file_id, history)
         conn.execute(
             "INSERT INTO outbox (result_pk, created_at) VALUES (?, ?)",
             (result_pk, iso(result.analysed_at)),
@@ -66,13 +69,17 @@ def record_file(
 
 
 def _insert_result(
-    conn: sqlite3.Connection, result: FileResult, station_id: str, file_id: int | None
+    conn: sqlite3.Connection,
+    result: FileResult,
+    station_id: str,
+    file_id: int | None,
+    history: bool,
 ) -> int:
     assert result.sha256 is not None  # noqa: S101 - checked by record_file
     cursor = conn.execute(
         "INSERT INTO results (result_id, file_id, station_id, file_name, status, system, model, "
         "serial, test_date, analysed_at, error_code, error_message, near_miss, is_anomaly, "
-        "document) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "history, document) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             result_id(station_id, result.sha256),
             file_id,
@@ -88,6 +95,7 @@ def _insert_result(
             result.error.message if result.error else None,
             int(any(t.near_miss for t in result.tracks)),
             int(any(t.is_anomaly for t in result.tracks)),
+            int(history),
             document(result),
         ),
     )
@@ -95,8 +103,9 @@ def _insert_result(
     conn.executemany(
         "INSERT INTO tracks (result_pk, track_id, status, points, sigma_gradient, "
         "sigma_threshold, linearity_error, linearity_spec, optimal_offset, fail_points, "
+        "margin_to_spec, max_violation, "
         "positions, errors, upper, lower, untrimmed_positions, untrimmed_errors) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [
             (
                 result_pk,
@@ -109,6 +118,8 @@ def _insert_result(
                 t.linearity_spec,
                 t.optimal_offset,
                 t.fail_points,
+                t.margin_to_spec,
+                t.max_violation,
                 *curve_columns(t.curve).values(),
             )
             for t in result.tracks
