@@ -5,9 +5,14 @@ from __future__ import annotations
 import platform
 import sys
 
-from benchmarks import agent, analysis, central
+from benchmarks import agent, analysis, central, real_files
 
-SECTIONS = {"analysis": analysis.run, "agent": agent.run, "central": central.run}
+SECTIONS = {
+    "analysis": analysis.run,
+    "real": real_files.run,
+    "agent": agent.run,
+    "central": central.run,
+}
 
 
 def main(argv: list[str]) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from agent.analysis import linearity, shape, sigma
 from agent.analysis.filtering import butter_lowpass
 from agent.analysis.station_spec import station_spec
-from agent.parsing.layout import PassData, SheetData, TrackData
+from agent.parsing.layout import SheetData, TrackData
 from agent.parsing.sanity import check_sheet
 from shared.analysis_settings import ModelOverride
 from shared.errors import ErrorCode, InputFileError, NoteCode
@@ -75,54 +76,62 @@ def _error_result(
     )
 
 
-def _pass_result(entry: PassData, final: bool, include_curve: bool) -> TrimPass:
+def _pass_figures(sheet: SheetData) -> dict[str, Any]:
     """One pass's own figures against its own sheet's limits (never a verdict)."""
-    base = TrimPass(
-        number=entry.number,
-        sheet=entry.sheet,
-        trim_set=entry.trim_set,
-        final=final,
-        error=entry.error,
-    )
-    sheet = entry.data
-    if sheet is None:
-        return base
-    curve = (
-        PassCurve(positions=sheet.positions.tolist(), errors=sheet.errors.tolist())
-        if include_curve
-        else None
-    )
-    base = base.model_copy(
-        update={"points": int(sheet.positions.size), "resistance": sheet.resistance, "curve": curve}
-    )
     if sheet.positions.size < MIN_POINTS:
-        message = f"{entry.sheet}: {sheet.positions.size} usable point(s), under {MIN_POINTS}."
-        return base.model_copy(
-            update={"error": ErrorInfo(code=ErrorCode.INSUFFICIENT_POINTS, message=message)}
-        )
+        message = f"{sheet.sheet}: {sheet.positions.size} usable point(s), under {MIN_POINTS}."
+        return {"error": ErrorInfo(code=ErrorCode.INSUFFICIENT_POINTS, message=message)}
     try:
-        check_sheet(sheet, entry.sheet)
+        check_sheet(sheet, sheet.sheet)
     except InputFileError as exc:
-        return base.model_copy(update={"error": ErrorInfo(code=exc.code, message=exc.message)})
+        return {"error": ErrorInfo(code=exc.code, message=exc.message)}
     errors, upper, lower = sheet.errors, sheet.upper, sheet.lower
     offset = float(linearity.optimal_offset(errors, upper, lower))
-    return base.model_copy(
-        update={
-            "sigma_gradient": float(
-                sigma.sigma_gradient_with(sheet.positions, errors, _FILTER_B, _FILTER_A)
-            ),
-            "optimal_offset": offset,
-            "linearity_error": float(linearity.max_abs_shifted(errors, offset)),
-            "fail_points": int(linearity.count_failures(errors, upper, lower, offset)),
-            "raw_fail_points": int(linearity.count_failures(errors, upper, lower, 0.0)),
-        }
-    )
+    return {
+        "sigma_gradient": float(
+            sigma.sigma_gradient_with(sheet.positions, errors, _FILTER_B, _FILTER_A)
+        ),
+        "optimal_offset": offset,
+        "linearity_error": float(linearity.max_abs_shifted(errors, offset)),
+        "fail_points": int(linearity.count_failures(errors, upper, lower, offset)),
+        "raw_fail_points": int(linearity.count_failures(errors, upper, lower, 0.0)),
+    }
 
 
-def _passes(track: TrackData, include_curve: bool) -> list[TrimPass]:
-    """The trim history, untrimmed first; the last entry is the data of the verdict."""
+def _passes(
+    track: TrackData, include_curve: bool, final_figures: dict[str, Any] | None = None
+) -> list[TrimPass]:
+    """The trim history, untrimmed first; the last entry is the data of the verdict.
+
+    The final pass carries the track's own figures (`final_figures`), so the
+    table and the verdict can never disagree.
+    """
+    passes = []
     last = len(track.passes) - 1
-    return [_pass_result(p, i == last, include_curve) for i, p in enumerate(track.passes)]
+    for index, entry in enumerate(track.passes):
+        fields: dict[str, Any] = {"error": entry.error}
+        sheet = entry.data
+        if sheet is not None:
+            fields["points"] = int(sheet.positions.size)
+            fields["resistance"] = sheet.resistance
+            if include_curve:
+                fields["curve"] = PassCurve(
+                    positions=sheet.positions.tolist(), errors=sheet.errors.tolist()
+                )
+            if index == last and final_figures is not None:
+                fields.update(final_figures)
+            else:
+                fields.update(_pass_figures(sheet))
+        passes.append(
+            TrimPass(
+                number=entry.number,
+                sheet=entry.sheet,
+                trim_set=entry.trim_set,
+                final=index == last,
+                **fields,
+            )
+        )
+    return passes
 
 
 def analyse_track(
@@ -202,6 +211,14 @@ def _verdict(
     margin_pct = _optional(margin) if linearity_pass else None
     untrimmed_only = track.trimmed is None
     fail_mask = linearity.failure_mask(errors, upper, lower, offset)
+    linearity_error = float(linearity.max_abs_shifted(errors, offset))
+    final_figures = {
+        "sigma_gradient": sigma_value,
+        "optimal_offset": offset,
+        "linearity_error": linearity_error,
+        "fail_points": fails,
+        "raw_fail_points": raw_fails,
+    }
     return TrackResult(
         track_id=track.track_id,
         status=status,
@@ -210,7 +227,7 @@ def _verdict(
         sigma_threshold=threshold,
         sigma_pass=sigma_pass,
         optimal_offset=offset,
-        linearity_error=float(linearity.max_abs_shifted(errors, offset)),
+        linearity_error=linearity_error,
         linearity_pass=linearity_pass,
         fail_points=fails,
         raw_fail_points=raw_fails,
@@ -229,7 +246,7 @@ def _verdict(
         station_spec=station_spec(
             track.facts, None if untrimmed_only else sheet.resistance, fail_mask
         ),
-        passes=_passes(track, include_curve),
+        passes=_passes(track, include_curve, final_figures),
         notes=notes,
         curve=_curve(track, sheet, upper, lower) if include_curve else None,
     )

@@ -54,17 +54,33 @@ def column_of(rows: Sequence[Row], header: str, fallback: int | None) -> int | N
     return fallback
 
 
+class Labelled:
+    """A parameter sheet indexed once by its label column (first row of each label wins)."""
+
+    def __init__(self, rows: Sequence[Row], label_col: int) -> None:
+        self.rows = rows
+        self._index: dict[str, int] = {}
+        for number, row in enumerate(rows):
+            if label_col < len(row):
+                self._index.setdefault(normalise(row[label_col]), number)
+
+    def value(self, labels: Sequence[str], value_col: int | None) -> Any:
+        """The value beside the first of `labels` the sheet has ('' when none)."""
+        if value_col is None:
+            return ""
+        for label in labels:
+            number = self._index.get(normalise(label))
+            if number is not None:
+                row = self.rows[number]
+                return row[value_col] if value_col < len(row) else ""
+        return ""
+
+
 def lookup(
     rows: Sequence[Row], labels: Sequence[str], label_col: int, value_col: int | None
 ) -> Any:
     """The value beside the first row whose label is one of `labels` ('' when none)."""
-    if value_col is None:
-        return ""
-    wanted = {normalise(label) for label in labels}
-    for row in rows:
-        if label_col < len(row) and normalise(row[label_col]) in wanted:
-            return row[value_col] if value_col < len(row) else ""
-    return ""
+    return Labelled(rows, label_col).value(labels, value_col)
 
 
 def number(value: Any) -> float | None:

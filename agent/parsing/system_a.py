@@ -100,9 +100,11 @@ def _facts(book: Workbook, sheets: _TrackSheets, final_sheet: str) -> SpecFacts:
         trim_rows, f"SEC{sheets.section}-TRK{sheets.track}-TRM{trim_set}", None
     ) or params.column_of(trim_rows, f"SEC{sheets.section}-TRK{sheets.track}-TRM1", sheets.track)
     model_rows = params.optional_rows(book, "Model Parameters")
+    track_table = params.Labelled(track_rows, 0)
+    trim_table = params.Labelled(trim_rows, 0)
 
     def track_value(*labels: str) -> float | None:
-        return params.number(params.lookup(track_rows, labels, 0, track_col))
+        return params.number(track_table.value(labels, track_col))
 
     angle_a = track_value("Length Minimum")
     angle_b = track_value("Length Maximum", "Length Mamimum")  # sic: real templates differ
@@ -119,11 +121,9 @@ def _facts(book: Workbook, sheets: _TrackSheets, final_sheet: str) -> SpecFacts:
         angle_min=window[0] if len(window) == 2 else None,
         angle_max=window[1] if len(window) == 2 else None,
         ignored_start=params.count(
-            params.lookup(trim_rows, ["Initial Linearity Points Ignored"], 0, trim_col)
+            trim_table.value(["Initial Linearity Points Ignored"], trim_col)
         ),
-        ignored_end=params.count(
-            params.lookup(trim_rows, ["Final Linearity Points Ignored"], 0, trim_col)
-        ),
+        ignored_end=params.count(trim_table.value(["Final Linearity Points Ignored"], trim_col)),
     )
 
 

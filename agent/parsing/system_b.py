@@ -58,13 +58,13 @@ def trim_passes(sheet_names: list[str]) -> list[PassSheet]:
 
 def _facts(book: Workbook, untrimmed: str | None, final: str) -> SpecFacts:
     """Model Parameters hold the values in column A and the labels in column B."""
-    rows = params.optional_rows(book, "Model Parameters")
+    table = params.Labelled(params.optional_rows(book, "Model Parameters"), 1)
 
     def value(*labels: str) -> float | None:
-        return params.number(params.lookup(rows, labels, 1, 0))
+        return params.number(table.value(labels, 0))
 
     def points(*labels: str) -> int | None:
-        return params.count(params.lookup(rows, labels, 1, 0))
+        return params.count(table.value(labels, 0))
 
     window = sorted(
         v for v in (value("min elec. Angle"), value("max elec. Angle")) if v is not None
@@ -73,7 +73,7 @@ def _facts(book: Workbook, untrimmed: str | None, final: str) -> SpecFacts:
     return SpecFacts(
         pot_type=cast(
             "Literal['rotary', 'linear'] | None",
-            params.pot_type(params.lookup(rows, ["Pot Type"], 1, 0)),
+            params.pot_type(table.value(["Pot Type"], 0)),
         ),
         resistance_min=value("Min Resistance"),
         resistance_max=value("Max resistance"),

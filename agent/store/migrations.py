@@ -103,6 +103,11 @@ MIGRATIONS: list[str] = [
     ) AS doc
     WHERE doc.pk = tracks.result_pk AND doc.track_id = tracks.track_id
     """,
+    # 4: each track's intermediate trim passes as one blob (shared/curves.py "LTP1");
+    # the untrimmed and final passes are the track's own curve columns.
+    """
+    ALTER TABLE tracks ADD COLUMN pass_curves BLOB
+    """,
 ]
 
 

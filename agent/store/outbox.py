@@ -38,18 +38,16 @@ def pending(conn: sqlite3.Connection, limit: int) -> list[OutboxItem]:
     ).fetchall()
     items = []
     for row in rows:
-        curves = {
-            t["track_id"]: pack_arrays(tuple(t[c] for c in CURVE_COLUMNS))
-            for t in conn.execute(
-                f"SELECT track_id, {CURVE_SELECT} FROM tracks "  # noqa: S608 - constant columns
-                "WHERE result_pk = ? AND positions IS NOT NULL",
-                (row["pk"],),
-            )
-        }
+        tracks = conn.execute(
+            f"SELECT track_id, {CURVE_SELECT}, pass_curves FROM tracks "  # noqa: S608 - constant columns
+            "WHERE result_pk = ? AND positions IS NOT NULL",
+            (row["pk"],),
+        ).fetchall()
         station = StationResult(
             result_id=row["result_id"],
             result=FileResult.model_validate_json(row["document"]),
-            curves=curves,
+            curves={t["track_id"]: pack_arrays(tuple(t[c] for c in CURVE_COLUMNS)) for t in tracks},
+            pass_curves={t["track_id"]: t["pass_curves"] for t in tracks if t["pass_curves"]},
         )
         items.append(OutboxItem(int(row["outbox_id"]), row["result_id"], station))
     return items

@@ -14,6 +14,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from agent.store.codec import curve_from_row, iso, parse_iso
+from shared.curves import attach_passes
 from shared.models import FileResult, Status, TrackResult
 
 SUMMARY_COLUMNS = (
@@ -107,17 +108,22 @@ def load_result(conn: sqlite3.Connection, pk: int) -> FileResult | None:
     if row is None:
         return None
     result = FileResult.model_validate_json(row["document"])
-    curves = {
-        t["track_id"]: curve_from_row(dict(t))
+    stored = {
+        t["track_id"]: dict(t)
         for t in conn.execute(
             "SELECT track_id, positions, errors, upper, lower, untrimmed_positions, "
-            "untrimmed_errors FROM tracks WHERE result_pk = ?",
+            "untrimmed_errors, pass_curves FROM tracks WHERE result_pk = ?",
             (pk,),
         )
     }
-    tracks: list[TrackResult] = [
-        t.model_copy(update={"curve": curves.get(t.track_id)}) for t in result.tracks
-    ]
+    tracks: list[TrackResult] = []
+    for track in result.tracks:
+        row = stored.get(track.track_id)
+        if row is None:
+            tracks.append(track)
+            continue
+        with_curve = track.model_copy(update={"curve": curve_from_row(row)})
+        tracks.append(attach_passes(with_curve, row["pass_curves"]))
     return result.model_copy(update={"tracks": tracks})
 
 

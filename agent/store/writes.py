@@ -8,6 +8,7 @@ from datetime import datetime
 
 from agent.store.codec import curve_columns, document, iso
 from agent.store.database import transaction
+from shared.curves import pack_passes
 from shared.ids import result_id
 from shared.models import FileResult, Status
 
@@ -104,8 +105,8 @@ def _insert_result(
         "INSERT INTO tracks (result_pk, track_id, status, points, sigma_gradient, "
         "sigma_threshold, linearity_error, linearity_spec, optimal_offset, fail_points, "
         "margin_to_spec, max_violation, "
-        "positions, errors, upper, lower, untrimmed_positions, untrimmed_errors) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "positions, errors, upper, lower, untrimmed_positions, untrimmed_errors, pass_curves) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [
             (
                 result_pk,
@@ -121,6 +122,7 @@ def _insert_result(
                 t.margin_to_spec,
                 t.max_violation,
                 *curve_columns(t.curve).values(),
+                pack_passes(t),
             )
             for t in result.tracks
         ],
