@@ -73,23 +73,43 @@ def columns(rows: Sequence[Row], cols: Sequence[int], start: int) -> list[tuple[
 def to_numbers(values: Sequence[Any]) -> tuple[np.ndarray, int]:
     """Cells as float64 (NaN where there is no number) and how many held text.
 
-    Most columns are all numbers: numpy converts those in one call. Anything
-    else (blanks, "#VALUE!") takes the per-cell path.
+    Most columns are all numbers: numpy converts those in one call. Columns
+    with blanks (real files leave limits blank at the ends, System B sheets
+    run on past the data) take one pass over the cells.
     """
     try:
         numbers = np.array(values, dtype=np.float64)
     except (ValueError, TypeError):
-        numbers = np.fromiter(
-            (v if type(v) is float else to_float(v) for v in values),
-            dtype=np.float64,
-            count=len(values),
-        )
-        return numbers, sum(1 for v in values if type(v) is not float and is_text_in_number_cell(v))
+        return _mixed_numbers(values)
     bad = ~np.isfinite(numbers)  # only text such as "NaN" or "inf" gets here as non-finite
     if bad.any():
         numbers[bad] = np.nan
         return numbers, int(bad.sum())
     return numbers, 0
+
+
+def _mixed_numbers(values: Sequence[Any]) -> tuple[np.ndarray, int]:
+    out: list[float] = []
+    append = out.append
+    text = 0
+    for value in values:
+        kind = type(value)
+        if kind is float:
+            if value - value == 0.0:  # finite: inf - inf and nan - nan are nan
+                append(value)
+            else:
+                append(math.nan)
+                text += 1
+        elif kind is int:
+            append(float(value))
+        elif value is None or (kind is str and not value.strip()):
+            append(math.nan)
+        else:
+            number = to_float(value)
+            append(number)
+            if math.isnan(number):
+                text += 1  # "NaN", "#VALUE!", a date where a number belongs
+    return np.array(out, dtype=np.float64), text
 
 
 def to_text(value: Any) -> str | None:
