@@ -1,4 +1,4 @@
-"""Trim-station simulator: realistic, reproducible result files for demos and load tests."""
+"""Trim-station simulator: result files laid out like real stations write them."""
 
 from agent.simulate.names import file_name, pick_format
 from agent.simulate.station import simulate_station

@@ -1,9 +1,10 @@
 """File names as the stations write them, so the name parser sees production variety.
 
-Mostly the long station forms
-`8340-1_SN12345_TA_Test Data_11-22-2024_9-08 AM.xls` (System A, always with a time)
-and `1844202_10_TA_Test Data_11-22-2024.xlsx` (System B, time optional), sometimes
-the short hand-typed forms `8340sn209.xls` and `8444-shop0_12-7-2021 10-14-41 AM.xlsx`.
+System A (DLTS) stations write `6828_43_TEST DATA_3-6-2025_6-38 AM.xls`; System B
+(LTS) stations write `8340-1_82_TA_Test Data_4-17-2025_5-59 AMTrimmed Correct.xls`
+(the operator types the shop number as `82_TA`; the program appends `Trimmed
+Correct` to the clock). A few files are renamed by hand to the short form
+`8340sn209.xls`.
 """
 
 from __future__ import annotations
@@ -43,17 +44,11 @@ def file_name(rng: np.random.Generator, spec: UnitSpec, fmt: str, taken: set[str
 def _stem(rng: np.random.Generator, spec: UnitSpec) -> str:
     """The name without extension, in one of the forms the stations use."""
     when = spec.tested_at
-    draw = rng.random()
-    base = spec.model.split("-")[0]
-    if spec.serial.startswith("shop") and base == spec.model and draw < 0.5:
-        return f"{spec.model}-{spec.serial}_{_date(when)} {_clock(when, seconds=True)}"
-    digits = spec.serial.removeprefix("SN")
-    if draw > 0.94 and _DIGITS.fullmatch(digits):
-        return f"{base}sn{digits}"
-    stem = f"{spec.model}_{spec.serial}_TA_Test Data_{_date(when)}"
-    if spec.system == "A" or rng.random() < 0.4:
-        stem += f"_{_clock(when)}"
-    return stem
+    if rng.random() > 0.95 and _DIGITS.fullmatch(spec.serial):
+        return f"{spec.model.split('-')[0]}sn{spec.serial}"
+    if spec.system == "A":
+        return f"{spec.model}_{spec.serial}_TEST DATA_{_date(when)}_{_clock(when)}"
+    return f"{spec.model}_{spec.shop}_Test Data_{_date(when)}_{_clock(when)}Trimmed Correct"
 
 
 def _date(when: datetime) -> str:
@@ -61,11 +56,8 @@ def _date(when: datetime) -> str:
     return f"{when.month}-{when.day}-{when.year}"
 
 
-def _clock(when: datetime, *, seconds: bool = False) -> str:
-    """12-hour clock, `9-08 AM` or `10-14-41 AM`."""
+def _clock(when: datetime) -> str:
+    """12-hour clock as the stations write it: `9-08 AM`."""
     hour = when.hour % 12 or 12
     half = "AM" if when.hour < 12 else "PM"
-    clock = f"{hour}-{when.minute:02d}"
-    if seconds:
-        clock += f"-{when.second:02d}"
-    return f"{clock} {half}"
+    return f"{hour}-{when.minute:02d} {half}"

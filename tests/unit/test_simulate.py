@@ -1,7 +1,8 @@
-"""The trim-station simulator: reproducible files in the DOMAIN.md layouts, honest outcomes."""
+"""The trim-station simulator: reproducible files in the real stations' layouts, honest outcomes."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from collections import Counter
@@ -25,11 +26,14 @@ from agent.simulate import (
     unit_sheets,
     write_unit,
 )
-from agent.simulate.units import sigma_gradient
-from agent.simulate.writers import SYSTEM_A_HEADERS, excel_serial
+from agent.simulate.system_a import DATA_HEADERS, METADATA_LABELS
+from agent.simulate.verdicts import sigma_gradient
 
 START = datetime(2024, 11, 22, 8, 0)
-MODEL_IN_NAME = re.compile(r"^\d{4,}(?:-[A-Za-z0-9]{1,3}(?![A-Za-z0-9]))*")
+A_PREFIX = [
+    "Model Parameters", "Track Parameters", "Trim Parameters", "Notes", "Process", "ref",
+    "Stats", "Report", "Report Data",
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -121,15 +125,29 @@ def test_tracks_are_shaped_like_station_data(units: list[UnitSpec]) -> None:
     for unit in units:
         for track in unit.tracks:
             x = track.positions
-            assert 100 <= x.size <= 700
+            assert 17 <= x.size <= 341
             assert np.all(np.diff(x) > 0)
             theory_fit = np.polyval(np.polyfit(x, track.theory, 1), x)
             assert np.max(np.abs(track.theory - theory_fit)) < 2e-6  # ideal straight line
             has = np.isfinite(track.upper)
             assert np.all(track.upper[has] > track.lower[has])
-            assert track.untrimmed_ohms < track.trimmed_ohms
+            assert track.untrimmed_ohms < track.trimmed_ohms or not track.pass_errors
             # Untrimmed: far outside the band somewhere.
             assert np.max(np.abs(track.untrimmed_error[has]) / track.upper[has]) > 2
+
+
+def test_passes_improve_one_after_another(units: list[UnitSpec]) -> None:
+    counts: Counter[int] = Counter()
+    for unit in units:
+        for track in unit.tracks:
+            counts[len(track.pass_errors)] += 1
+            worst = [np.max(np.abs(e)) for e in (track.untrimmed_error, *track.pass_errors)]
+            assert all(a > b for a, b in itertools.pairwise(worst)), unit.model
+            ohms = [track.untrimmed_ohms, *track.pass_ohms]
+            assert all(a < b for a, b in itertools.pairwise(ohms)), unit.model
+            assert len(track.pass_errors) <= unit.info.max_passes
+    assert counts[1] > counts[2] > counts[3] > 0  # most units need one pass, some more
+    assert counts[0] > 0  # aborted: untrimmed only
 
 
 def test_trimmed_curves_give_the_intended_verdict(units: list[UnitSpec]) -> None:
@@ -174,75 +192,157 @@ def test_unit_times_advance_one_to_three_minutes(units: list[UnitSpec]) -> None:
 # --- layouts ---
 
 
+def _system_a_names(unit: UnitSpec) -> list[str]:
+    names = list(A_PREFIX)
+    for t in unit.tracks:
+        names.append(f"SEC1 TRK{t.track} 0")
+        names += [f"SEC1 TRK{t.track} {k} TRM1" for k in range(1, len(t.pass_errors) + 1)]
+    return names
+
+
 def test_system_a_layout(units: list[UnitSpec], tmp_path: Path) -> None:
-    unit = _first(units, lambda u: u.system == "A" and u.outcome != "aborted")
+    unit = _first(units, lambda u: u.system == "A" and len(u.tracks[0].pass_errors) >= 2)
     track = unit.tracks[0]
     for fmt in ("xlsx", "xls"):
         path = tmp_path / f"unit.{fmt}"
         write_unit(unit, path, fmt)
         sheets = _read(path)
-        expected = [f"SEC1 TRK{t.track} {kind}" for t in unit.tracks for kind in ("0", "TRM")]
-        assert list(sheets) == expected
-        for kind, errors, ohms in (
-            ("0", track.untrimmed_error, track.untrimmed_ohms),
-            ("TRM", track.trimmed_error, track.trimmed_ohms),
-        ):
-            assert errors is not None
-            rows = sheets[f"SEC1 TRK1 {kind}"]
-            assert {c: rows[0][c] for c in SYSTEM_A_HEADERS} == SYSTEM_A_HEADERS
+        assert list(sheets) == _system_a_names(unit)
+        stages = [("0", track.untrimmed_error, track.untrimmed_ohms)]
+        stages += [
+            (f"{k} TRM1", e, ohms)
+            for k, (e, ohms) in enumerate(zip(track.pass_errors, track.pass_ohms, strict=True), 1)
+        ]
+        for suffix, errors, ohms in stages:
+            rows = sheets[f"SEC1 TRK1 {suffix}"]
+            assert rows[0][3:20] == list(DATA_HEADERS)
+            assert [r[0] for r in rows[:26]] == list(METADATA_LABELS)
             assert rows[0][1] == unit.model
-            assert rows[1][1] == unit.serial
-            assert rows[5][1] == pytest.approx(excel_serial(unit.tested_at))
-            assert rows[6][1] == pytest.approx(unit.compensation)
+            if not track.template_metadata or suffix != "0":
+                assert str(rows[1][1]).removesuffix(".0") == unit.serial
+                assert rows[2][1] == "SEC1" and rows[3][1] == "TRK1"
+                assert rows[13][1] == track.positions.size
+            assert rows[4][1] == ("" if suffix == "0" else "TRM1")
+            assert rows[5][1] == unit.tested_at.date()  # an Excel date
             assert rows[7][1] == pytest.approx(track.nominal_angle)
             assert rows[8][1] == "NaN" or rows[8][1] == pytest.approx(track.measured_angle)
             assert rows[9][1] == pytest.approx(ohms)
             assert rows[12][1] == pytest.approx(unit.test_volts)
-            assert len(rows) == track.positions.size + 1
-            first, last = rows[1], rows[-1]
-            assert first[7] == pytest.approx(track.positions[0])  # H position
-            assert last[7] == pytest.approx(track.positions[-1])
-            assert first[5] == pytest.approx(track.theory[0])  # F theory
-            assert first[3] == pytest.approx(track.theory[0] + errors[0], abs=2e-6)  # D measured
-            assert rows[-1][14] == pytest.approx(track.positions[-1] - track.positions[0])
-            for i, row in enumerate(rows[1:]):
+            n = track.positions.size
+            data = rows[1 : n + 1]
+            assert data[0][7] == pytest.approx(track.positions[0])  # H position
+            assert data[-1][7] == pytest.approx(track.positions[-1])
+            assert all(r[7] == "" for r in rows[n + 1 :])  # rows after the last point
+            for i, row in enumerate(data):
+                assert row[5] == pytest.approx(track.theory[i])  # F theory
+                assert row[14] == pytest.approx(track.positions[i] - track.positions[0])
                 has = np.isfinite(track.upper[i])
                 assert (row[8] == "") == (not has)  # blank limit = empty cell
-                if i not in track.blank_error_rows:
-                    assert row[6] == pytest.approx(errors[i])
-                    assert row[10] == int(not has or track.lower[i] <= errors[i] <= track.upper[i])
+                if i in track.blank_error_rows:
+                    assert row[6] == "" and isinstance(row[3], float)
+                    continue
+                assert row[6] == pytest.approx(errors[i])
+                assert row[6] == pytest.approx(row[3] - row[5], abs=1e-9)  # G = D - F
+                outside = has and not track.lower[i] <= errors[i] <= track.upper[i]
+                assert (row[10] != "") == outside  # K: the error of points outside only
+        final = sheets[f"SEC1 TRK1 {len(track.pass_errors)} TRM1"]
+        assert [r[6] for r in final[1 : track.positions.size + 1] if r[6] != ""] == pytest.approx(
+            [e for i, e in enumerate(track.trimmed_error) if i not in track.blank_error_rows]
+        )
+
+
+def test_system_a_parameter_sheets(units: list[UnitSpec], tmp_path: Path) -> None:
+    unit = _first(units, lambda u: len(u.tracks) == 2 and u.outcome != "aborted")
+    path = tmp_path / "two.xls"
+    write_unit(unit, path, "xls")
+    sheets = _read(path)
+    model = {r[0]: r[1] for r in sheets["Model Parameters"]}
+    assert model == {
+        "Model": unit.model, "Type": "Rotary", "# of Sections": 1.0, "# of Tracks": 2.0,
+        "X-Axis Current Limit": 2.3, "Y-Axis Current Limit": 0.3,
+        "A-Axis Current Limit": 2.3, "Z-Axis Current Limit": 2.3,
+    }  # fmt: skip
+    tracks = {r[0]: r[1:3] for r in sheets["Track Parameters"]}
+    assert tracks["TRACK PARAMETERS"] == ["SEC1-TRK1", "SEC1-TRK2"]
+    assert tracks["Length Theoretical"] == [t.nominal_angle for t in unit.tracks]
+    assert tracks["# of Lin Positions"] == [float(t.positions.size) for t in unit.tracks]
+    low, high = unit.info.final_ohm_limits
+    assert tracks["Final Resistance Lower Limit"] == [low, low]
+    assert tracks["Final Resistance Upper Limit"] == [high, high]
+    assert ("Length Maximum" in tracks) != ("Length Mamimum" in tracks)
+    trims = {r[0]: r[1:3] for r in sheets["Trim Parameters"]}
+    assert trims["TRIM PARAMETERS"] == ["SEC1-TRK1-TRM1", "SEC1-TRK2-TRM1"]
+    first, last = unit.info.ignored
+    assert trims["Initial Linearity Points Ignored"] == [float(first)] * 2
+    assert trims["Final Linearity Points Ignored"] == [float(last)] * 2
+
+
+def test_both_length_maximum_spellings_occur(units: list[UnitSpec]) -> None:
+    labels = set()
+    for unit in units:
+        if unit.system == "A":
+            grid = dict(unit_sheets(unit))["Track Parameters"]
+            labels |= {row[0] for row in grid if str(row[0]).startswith("Length M")}
+    assert labels == {"Length Minimum", "Length Maximum", "Length Mamimum"}
+
+
+def test_wide_band_model_opens_to_148_volts(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    unit = next(u for u in (simulate_unit(rng, i, START) for i in range(3000)) if u.model == "8888")
+    upper = unit.tracks[0].upper
+    assert np.nanmax(upper) == 148.0 and np.nanmin(upper) == unit.info.spec
+    steps = np.unique(upper)
+    assert len(steps) >= 5  # opens step by step, not at once
+    assert unit.outcome in {"pass", "fail", "aborted"}
 
 
 def test_system_b_layout(units: list[UnitSpec], tmp_path: Path) -> None:
-    unit = _first(units, lambda u: u.system == "B" and bool(u.tracks[0].intermediate_errors))
+    unit = _first(units, lambda u: u.system == "B" and len(u.tracks[0].pass_errors) >= 2)
     track = unit.tracks[0]
     assert track.trimmed_error is not None
+    passes = len(track.pass_errors)
     for fmt in ("xlsx", "xls"):
         path = tmp_path / f"unit.{fmt}"
         write_unit(unit, path, fmt)
         sheets = _read(path)
-        trims = [f"Trim {k}" for k in range(1, len(track.intermediate_errors) + 1)]
-        assert list(sheets) == ["test", *trims, "Lin Error", "Lin Chart", "Model Params"]
+        middle = [n for k in range(1, passes + 1) for n in (f"TrimVolts{k}", f"Trim {k}")]
+        assert list(sheets) == [
+            "Model Parameters", "Trim Parameters", "Lin Error", "Lin Chart", "test", "hold",
+            "Sheet1", *middle, "VOLTAGES", "ERRORS", "TRIMDATA",
+        ]  # fmt: skip
+        n = track.positions.size
         test, final = sheets["test"], sheets["Lin Error"]
+        assert len(final) > len(test) >= n  # the trimmed sheet runs on below the data
+        assert all(r[4] == "" for r in final[n:])
         for rows, errors in ((test, track.untrimmed_error), (final, track.trimmed_error)):
-            assert len(rows) == track.positions.size  # no header row: data from row 0
             assert rows[0][4] == pytest.approx(track.positions[0])  # E position
             assert rows[0][2] == pytest.approx(track.theory[0])  # C theory
-            assert rows[0][0] == pytest.approx(track.theory[0] + errors[0], abs=2e-6)
+            assert rows[n - 1][3] == pytest.approx(errors[-1])  # D error
+            assert rows[n - 1][0] == pytest.approx(track.theory[-1] + errors[-1], abs=1e-6)
             assert rows[0][7] == pytest.approx(1.0)
-            assert rows[-1][8] == pytest.approx(track.positions[-1] - track.positions[0])
+            assert rows[n - 1][8] == pytest.approx(track.positions[-1] - track.positions[0])
+        assert [r[:9] for r in final[:n]] == [r[:9] for r in sheets[f"Trim {passes}"][:n]]
         assert test[0][17] == pytest.approx(track.untrimmed_ohms)  # R1
         assert final[0][17] == pytest.approx(track.trimmed_ohms)
-        assert test[0][10] == pytest.approx(track.measured_angle)  # K1
+        if np.isfinite(track.measured_angle):
+            assert test[0][10] == pytest.approx(track.measured_angle)  # K1
         assert final[0][11] == pytest.approx(track.nominal_angle)  # L1
         assert sheets["Lin Chart"][0][14] == pytest.approx(unit.compensation)  # O1
+        params = {r[1]: r[0] for r in sheets["Model Parameters"]}
+        assert params["Model number"] == unit.model and params["Pot Type"] == "Linear"
+        assert params["Max resistance"] == unit.info.final_ohm_limits[1]
+        assert params["Initial Points Ignored"] == float(unit.info.ignored[0])
+        errors_sheet = sheets["ERRORS"]
+        assert len(errors_sheet) == n and len(errors_sheet[0]) == passes + 1
 
 
 def test_two_track_unit_has_both_tracks(units: list[UnitSpec], tmp_path: Path) -> None:
     unit = _first(units, lambda u: len(u.tracks) == 2 and u.outcome != "aborted")
     path = tmp_path / "two.xlsx"
     write_unit(unit, path, "xlsx")
-    assert set(_read(path)) == {"SEC1 TRK1 0", "SEC1 TRK1 TRM", "SEC1 TRK2 0", "SEC1 TRK2 TRM"}
+    names = list(_read(path))
+    assert names == _system_a_names(unit)
+    assert {"SEC1 TRK1 0", "SEC1 TRK1 1 TRM1", "SEC1 TRK2 0", "SEC1 TRK2 1 TRM1"} <= set(names)
     assert sum(t.outcome == unit.outcome for t in unit.tracks) >= 1
 
 
@@ -250,7 +350,7 @@ def test_aborted_unit_has_only_untrimmed_sheets(units: list[UnitSpec], tmp_path:
     unit = _first(units, lambda u: u.outcome == "aborted")
     path = tmp_path / "aborted.xls"
     write_unit(unit, path, "xls")
-    assert list(_read(path)) == [f"SEC1 TRK{t.track} 0" for t in unit.tracks]
+    assert list(_read(path)) == [*A_PREFIX, *(f"SEC1 TRK{t.track} 0" for t in unit.tracks)]
 
 
 def test_blank_error_cells_keep_measured_and_theory(tmp_path: Path) -> None:
@@ -271,6 +371,10 @@ def test_blank_error_cells_keep_measured_and_theory(tmp_path: Path) -> None:
         assert isinstance(row[error_col - 1], float)  # theory
 
 
+def test_first_error_cell_is_sometimes_blank(units: list[UnitSpec]) -> None:
+    assert any(t.blank_error_rows == (0,) for u in units for t in u.tracks)
+
+
 def test_unknown_format_is_refused(units: list[UnitSpec], tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown format"):
         write_unit(units[0], tmp_path / "x.csv", "csv")
@@ -279,12 +383,15 @@ def test_unknown_format_is_refused(units: list[UnitSpec], tmp_path: Path) -> Non
 def test_data_cells_are_numbers(units: list[UnitSpec]) -> None:
     for unit in units[:30]:
         for name, grid in unit_sheets(unit):
-            if name in ("Lin Chart", "Model Params"):
+            if unit.system == "A" and name.startswith("SEC1"):
+                block = [row[3:10] for row in grid[1 : unit.tracks[0].positions.size + 1]]
+            elif unit.system == "B" and re.fullmatch(r"test|Lin Error|Trim \d+", name):
+                block = [row[:9] for row in grid[: unit.tracks[0].positions.size]]
+            else:
                 continue
-            first_row, first_col = (1, 2) if unit.system == "A" else (0, 0)
-            for row in grid[first_row:]:
-                for cell in row[first_col:]:
-                    assert cell is None or isinstance(cell, int | float), (name, cell)
+            for row in block:
+                for cell in row:
+                    assert cell is None or isinstance(cell, float), (name, cell)
 
 
 # --- names and the station ---
@@ -298,21 +405,24 @@ def test_names_parse_and_stay_unique(units: list[UnitSpec]) -> None:
     forms: Counter[str] = Counter()
     for unit, name in zip(units, names, strict=True):
         parts = re.split(r"[_ ]", name.removesuffix(".xlsx"))
-        model = next(MODEL_IN_NAME.match(p) for p in parts if re.match(r"\d{4}", p))
-        assert model is not None, name
-        if "_TA_Test Data_" in name:
-            forms["station"] += 1
-            assert model.group() == unit.model
-            assert parts[1] == unit.serial
-            assert f"{unit.tested_at.month}-{unit.tested_at.day}-{unit.tested_at.year}" in name
+        day = f"{unit.tested_at.month}-{unit.tested_at.day}-{unit.tested_at.year}"
+        if "Test Data" in name or "TEST DATA" in name:
+            forms[unit.system] += 1
+            assert parts[0] == unit.model and parts[1] == unit.serial, name
+            assert f"_{day}_" in name
             if unit.system == "A":
-                assert re.search(r"_\d{1,2}-\d\d [AP]M", name), name
+                assert re.fullmatch(r".+_TEST DATA_[\d-]+_\d{1,2}-\d\d [AP]M\.xlsx", name), name
+            else:
+                assert name.endswith(" AMTrimmed Correct.xlsx") or name.endswith(
+                    " PMTrimmed Correct.xlsx"
+                )
+                assert parts[2] == "TA"
         else:
             forms["short"] += 1
-            assert unit.model.startswith(model.group()), name
-            assert unit.serial.removeprefix("SN") in name
-    assert forms["station"] > 0.8 * len(units)
-    assert forms["short"] > 0
+            assert re.fullmatch(r"\d{4}[A-Z]?sn\d+\.xlsx", name), name
+            assert unit.model.startswith(name[:4]) and unit.serial in name
+    assert forms["A"] + forms["B"] > 0.9 * len(units)
+    assert forms["A"] > 0 and forms["B"] > 0 and forms["short"] > 0
 
 
 def test_colliding_names_get_a_copy_suffix(units: list[UnitSpec]) -> None:
