@@ -49,6 +49,9 @@ COL_MEASURED, COL_INDEX, COL_THEORY, COL_ERROR, COL_POSITION = 3, 4, 5, 6, 7
 COL_UPPER, COL_LOWER, COL_FLAG, COL_TARGET, COL_TRAVEL = 8, 9, 10, 11, 14
 _CHART_COLUMN = 20  # U: the report chart's caption cells
 _TEMPLATE_DAY = ExcelDate(41436.0)  # 2013-06-11, the date the ref template was saved
+# Stations of these models write the centre-tap reading (about 4-5 V) into
+# `Center Tap` in a date-time format, so it reads as 1900-01-04 23:51 and the like.
+_CENTER_TAP_MODELS = frozenset({"6828", "8506A"})
 
 
 def system_a_sheets(unit: UnitSpec) -> Sheets:
@@ -110,7 +113,9 @@ def _header(canvas: Canvas, model: str) -> None:
 def _metadata(unit: UnitSpec, track: TrackSpec, stage: int, ohms: float) -> list[Cell]:
     """Column B, rows 1-26: the station's record of this measurement."""
     trimmed = stage > 0
-    template = track.template_metadata and not trimmed  # shop#, section, track left as saved
+    # Some untrimmed sheets keep the template's cells: no shop#, section 1, no track,
+    # no point count, no meter, no calibration dates (real 8555 TRK2, some TRK1).
+    template = track.template_metadata and not trimmed
     angle: Cell = "NaN" if np.isnan(track.measured_angle) else track.measured_angle
     rng = work_rng(unit.serial, unit.model, track.track, stage, "metadata")
     laser = _laser_start(unit, track)
@@ -130,13 +135,13 @@ def _metadata(unit: UnitSpec, track: TrackSpec, stage: int, ohms: float) -> list
         float(round(unit.info.theoretical_ohms * rng.uniform(0.98, 1.0))) if trimmed else None,
         unit.test_volts,
         None if template else float(track.positions.size),
-        "NI PXI-4065",
-        "17DDD99",
+        None if template else "NI PXI-4065",
+        None if template else "17DDD99",
         "10 VDC",
         "-1 Ohms",
-        STALE_CALIBRATION,
-        STALE_CALIBRATION,
-        None,
+        None if template else STALE_CALIBRATION,
+        None if template else STALE_CALIBRATION,
+        _center_tap(unit, rng),
         laser if trimmed else None,
         current if trimmed else None,
         current if trimmed else None,
@@ -144,6 +149,13 @@ def _metadata(unit: UnitSpec, track: TrackSpec, stage: int, ohms: float) -> list
         angle,
     ]
     return cells
+
+
+def _center_tap(unit: UnitSpec, rng: np.random.Generator) -> Cell:
+    """`Center Tap` (B21): a volts reading formatted as a date-time, or empty."""
+    if unit.model not in _CENTER_TAP_MODELS:
+        return None
+    return ExcelDate(round(float(rng.uniform(3.8, 5.1)), 6), with_time=True)
 
 
 def _laser_start(unit: UnitSpec, track: TrackSpec) -> float:

@@ -64,11 +64,21 @@ def _is_system_a(book: Book) -> bool:
     return any("SEC1 TRK" in name for name in book)
 
 
+def _alike(simulated: set[Any], real: set[Any]) -> bool:
+    """Same variants as the full real corpus; with only a few copied files, a superset."""
+    return simulated == real if FULL_CORPUS else real <= simulated
+
+
+FULL_CORPUS = False  # set by the `real` fixture: True when all 62 shared samples are read
+
+
 @pytest.fixture(scope="module")
 def real() -> dict[str, list[Book]]:
+    global FULL_CORPUS
     folder = _real_folder()
     if folder is None:
         pytest.skip("no real station files (tests/data/real or ../shared/real-samples)")
+    FULL_CORPUS = len(list(folder.glob("*.xls*"))) >= 60
     books: dict[str, list[Book]] = {"A": [], "B": []}
     for path in sorted(folder.glob("*.xls*")):
         book = _read(path)
@@ -98,10 +108,14 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Book]]
 
 
 def _variety(units: list[UnitSpec]) -> list[UnitSpec]:
-    """One unit per (model, pass counts), in draw order."""
+    """One unit per (model, pass counts, template-metadata sheets), in draw order."""
     seen: dict[tuple[object, ...], UnitSpec] = {}
     for unit in units:
-        key = (unit.model, tuple(len(t.pass_errors) for t in unit.tracks))
+        key = (
+            unit.model,
+            tuple(len(t.pass_errors) for t in unit.tracks),
+            tuple(t.template_metadata for t in unit.tracks),
+        )
         seen.setdefault(key, unit)
     return list(seen.values())
 
@@ -140,11 +154,12 @@ def test_system_a_sheet_names_and_order(
     real_shapes = [_system_a_shape(list(book)) for book in real["A"]]
     assert {prefix for prefix, _ in real_shapes} == {tuple(A_PREFIX)}
     real_tokens = {token for _, tokens in real_shapes for token in tokens}
-    assert real_tokens == {"0", "0+TRM"}  # untrimmed-only tracks occur in real files
+    assert real_tokens <= {"0", "0+TRM"}  # untrimmed-only tracks occur in real files
     sim_shapes = [_system_a_shape(list(book)) for book in simulated["A"]]
     assert {prefix for prefix, _ in sim_shapes} == {tuple(A_PREFIX)}
-    assert {token for _, tokens in sim_shapes for token in tokens} == real_tokens
-    assert {len(tokens) for _, tokens in sim_shapes} == {len(t) for _, t in real_shapes} == {1, 2}
+    assert {token for _, tokens in sim_shapes for token in tokens} == {"0", "0+TRM"}
+    assert {len(tokens) for _, tokens in sim_shapes} == {1, 2}
+    assert {len(tokens) for _, tokens in real_shapes} <= {1, 2}
     passes = {name.split()[2] for book in simulated["A"] for name in book if name.endswith("TRM1")}
     assert passes == {"1", "2", "3", "4"}
 
@@ -155,6 +170,8 @@ def test_system_b_sheet_names_and_order(
     real_shapes = {_system_b_shape(list(book)) for book in real["B"]}
     assert {_system_b_shape(list(book)) for book in simulated["B"]} == real_shapes
     assert real_shapes == {(*B_PREFIX, "<passes>", *B_SUFFIX)}
+    passes = {len(book) - len(B_PREFIX) - len(B_SUFFIX) for book in simulated["B"]}
+    assert passes == {2, 4, 6}  # TrimVolts<k> and Trim <k> for 1, 2 and 3 passes
     for books in (real["B"], simulated["B"]):
         assert all(book["hold"] == [] and book["Sheet1"] == [] for book in books)
 
@@ -200,6 +217,7 @@ def test_system_a_metadata_labels(
 
     for sheet in (None, "ref"):  # the data sheets, then the template sheet
         assert labels(simulated["A"], sheet) == labels(real["A"], sheet), sheet
+        assert len(labels(real["A"], sheet)) == 1
 
 
 @pytest.mark.parametrize(
@@ -211,7 +229,9 @@ def test_system_a_parameter_labels(
 ) -> None:
     real_labels = {tuple(_column(book[sheet], 0)) for book in real["A"]}
     sim_labels = {tuple(_column(book[sheet], 0)) for book in simulated["A"]}
-    assert sim_labels == real_labels  # both template variants, e.g. Length Maximum / Mamimum
+    assert _alike(sim_labels, real_labels), (
+        sim_labels ^ real_labels
+    )  # e.g. Length Maximum / Mamimum
 
 
 def test_system_a_parameter_headers_name_each_track(
@@ -225,7 +245,7 @@ def test_system_a_parameter_headers_name_each_track(
             for book in books
         }  # fmt: skip
 
-    assert headers(simulated["A"]) == headers(real["A"])
+    assert _alike(headers(simulated["A"]), headers(real["A"]))
 
 
 def test_system_b_labels(real: dict[str, list[Book]], simulated: dict[str, list[Book]]) -> None:
@@ -268,9 +288,14 @@ def _assert_kinds_like_real(
     real: dict[tuple[int, int], set[str]],
     extra: dict[tuple[int, int], set[str]] | None = None,
 ) -> None:
+    """Full corpus: no kind of value where real files never have one. A few copied
+    files: every kind those files show also occurs in simulated files."""
     for cell, kinds in sim.items():
         allowed = real[cell] | (extra or {}).get(cell, set())
-        assert kinds <= allowed, (cell, kinds, real[cell])
+        if FULL_CORPUS:
+            assert kinds <= allowed, (cell, kinds, real[cell])
+        else:
+            assert real[cell] <= kinds, (cell, kinds, real[cell])
 
 
 def test_system_a_metadata_cells(
