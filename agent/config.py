@@ -123,6 +123,9 @@ _EXPECTED: Mapping[str, str] = {
     "inbox.archive_dir": (
         "a folder outside the watched folders, or no value to never move station files"
     ),
+    "inbox.history_window_hours": (
+        "a number of hours from 0 to 87600 (0: no file is history, every file counts)"
+    ),
     "storage.data_dir": "a folder the agent can write to",
     "web.bind": '"host:port" like "127.0.0.1:8710"',
     "web.page_refresh_ms": "a whole number of milliseconds from 200 to 10000",
@@ -227,6 +230,9 @@ class InboxConfig(ConfigSection):
     poll_interval_s: Number = Field(default=1.0, ge=0.2, le=10.0)
     settle_s: Number = Field(default=0.3, ge=0.05, le=5.0)
     archive_dir: Annotated[Path | None, BeforeValidator(empty_is_none)] = None
+    # Files tested longer ago than this are history: stored and synced, not counted in
+    # the shift nor shown as the latest unit (a folder of old results on first start).
+    history_window_hours: Number = Field(default=12.0, ge=0.0, le=87_600.0)
 
     @field_validator("paths", mode="before")
     @classmethod

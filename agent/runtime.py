@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from agent.history import HistoryImport
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -84,6 +86,7 @@ class Runtime:
     last_scan_monotonic: float | None = None
     watching: bool = False
     central: CentralState = field(default_factory=CentralState)
+    history_import: HistoryImport = field(default_factory=HistoryImport)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def report_scan(self, waiting: int) -> None:

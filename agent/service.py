@@ -20,6 +20,7 @@ from loguru import logger
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from agent.config import AgentConfig
+from agent.history import HistoryWindow
 from agent.isolation import IsolatedAnalyser
 from agent.runtime import Runtime
 from agent.store.store import Store
@@ -96,6 +97,7 @@ class AgentService:
             poll_interval_s=config.inbox.poll_interval_s,
             settle_s=config.inbox.settle_s,
             archive_dir=config.inbox.archive_dir,
+            history_window=HistoryWindow(config.inbox.history_window_hours),
         )
         self.scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(2)})
         self.scheduler.add_job(

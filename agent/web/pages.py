@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from agent.store import reads
 from agent.web.context import AgentContext, context
+from agent.web.deciding import verdict_detail
 from agent.web.plot import format_number, message_svg, signed, track_svg
 from agent.web.status import build_status
 from shared.models import FileResult, Status, TrackResult
@@ -133,13 +134,6 @@ def verdict_word(status: Status | str | None) -> str:
 # --- view models ------------------------------------------------------------------------
 
 
-def ratio_pct(value: float | None, limit: float | None) -> float | None:
-    """value as % of limit, or None when either is unknown (never counted as a pass)."""
-    if value is None or limit is None or not limit or not math.isfinite(value):
-        return None
-    return 100.0 * value / limit
-
-
 def sigma_gauge(track: TrackResult) -> dict[str, Any] | None:
     """Bar fill (% of the gauge) and colour for sigma vs its threshold."""
     sigma, threshold = track.sigma_gradient, track.sigma_threshold
@@ -184,7 +178,6 @@ def track_views(
             "track": track,
             "svg": track_chart(track, size, show_untrimmed),
             "gauge": sigma_gauge(track),
-            "lin_pct": ratio_pct(track.linearity_error, track.linearity_spec),
         }
         for track in result.tracks
     ]
@@ -201,19 +194,10 @@ def latest_view(conn: sqlite3.Connection, meta: dict[str, Any] | None) -> dict[s
 
 
 def recent_rows(conn: sqlite3.Connection, limit: int = RECENT_ROWS) -> list[dict[str, Any]]:
-    """Recent units with their worst track's linearity as % of spec, for the list."""
-    rows = reads.recent(conn, limit)
+    """The shift's recent units (history left out), each with what decided its verdict."""
+    rows = reads.recent(conn, limit, include_history=False)
     for row in rows:
-        worst: dict[str, Any] | None = None
-        for track in row["tracks"]:
-            ratio = ratio_pct(track["linearity_error"], track["linearity_spec"])
-            if ratio is not None and (worst is None or ratio > worst["pct"]):
-                worst = {
-                    "pct": ratio,
-                    "error": track["linearity_error"],
-                    "spec": track["linearity_spec"],
-                }
-        row["worst"] = worst
+        row["detail"] = verdict_detail(row["tracks"])
     return rows
 
 
@@ -240,6 +224,7 @@ def health_texts(status: dict[str, Any], max_scan_age_s: float) -> dict[str, Any
         outbox_text += f", {outbox['dead']} rejected"
     central_text, central_bad = central_health(status.get("central"))
     return {
+        "history_import": history_import_text(status.get("history_import")),
         "watching": f"watching {watching}",
         "waiting": f"{waiting} file{'' if waiting == 1 else 's'} waiting",
         "last_error": last_error,
@@ -247,6 +232,13 @@ def health_texts(status: dict[str, Any], max_scan_age_s: float) -> dict[str, Any
         "central": central_text,
         "central_bad": central_bad,
     }
+
+
+def history_import_text(progress: dict[str, int] | None) -> str:
+    """ "importing history: n of m" while old files are imported, else "" (status.js too)."""
+    if not progress:
+        return ""
+    return f"importing history: {progress['done']} of {progress['found']}"
 
 
 def central_health(central: dict[str, Any] | None) -> tuple[str, bool]:

@@ -27,6 +27,7 @@ def build_status(ctx: AgentContext, now: datetime | None = None) -> dict[str, An
         "shift_started_at": start.isoformat(),
         "yield_pct": None if judged == 0 else round(100.0 * (judged - counts["Fail"]) / judged, 1),
         "outbox": outbox,
+        "history_import": runtime.history_import.snapshot(),
         "central": runtime.central.as_dict(),
         "health": {
             "watching": runtime.inboxes,

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import random
+import shutil
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +18,17 @@ import pytest
 from agent.analysis.file import analyse_file
 from agent.simulate import simulate_station
 from tests.e2e.agent_process import AgentProcess, free_port
+from tests.factories import system_a_file
 from tests.waiting import wait_for
+
+REAL_SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "real-samples"
+
+
+def live_agent(data: Path, inbox: Path) -> AgentProcess:
+    """Simulated units carry their own (past) test dates; tests about live units turn
+    history off (history has its own test below)."""
+    return AgentProcess(data, inbox, LTA_AGENT_INBOX__HISTORY_WINDOW_HOURS="0")
+
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +46,7 @@ def test_each_dropped_file_shows_its_verdict_within_two_seconds(
     data, inbox = dirs
     staging = tmp_path / "staging"
     files = simulate_station(staging, count=8, seed=21)
-    with AgentProcess(data, inbox).start() as agent:
+    with live_agent(data, inbox).start() as agent:
         assert agent.get("/api/status")["latest"] is None
         for source in files:
             expected = analyse_file(source)
@@ -81,7 +96,7 @@ def test_kill_minus_nine_loses_nothing_and_records_nothing_twice(
     data, inbox = dirs
     total = 200
     staging = simulate_station(tmp_path / "staging", count=total, seed=23)
-    agent = AgentProcess(data, inbox)
+    agent = live_agent(data, inbox)
     arrivals_done = threading.Event()
 
     def station() -> None:
@@ -156,3 +171,73 @@ def test_health_and_metrics(dirs: tuple[Path, Path]) -> None:
         assert "lta_analysis_seconds_bucket" in metrics
         assert "lta_outbox_pending 3.0" in metrics
         assert httpx.get(f"{agent.url}/healthz", timeout=5).json()["status"] == "ok"
+
+
+def _status_or_none(agent: AgentProcess) -> dict[str, Any] | None:
+    try:
+        status: dict[str, Any] = agent.get("/api/status")
+    except httpx.HTTPError:
+        return None  # not listening yet
+    return status
+
+
+@pytest.mark.skipif(not any(REAL_SAMPLES.glob("*.xls")), reason="needs ../shared/real-samples")
+def test_first_start_on_a_folder_of_old_results_counts_only_the_new_unit(
+    dirs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """IT points the agent at a folder of real station files from 2022-2025 (their mtimes
+    as the station left them), then the station saves one unit during the shift."""
+    data, inbox = dirs
+    old = sorted(REAL_SAMPLES.glob("*.xls"))
+    for source in old:
+        copy = inbox / source.name
+        shutil.copyfile(source, copy)
+        tested = analyse_file(source).test_date
+        stamp = (tested or datetime(2023, 1, 1)).timestamp()
+        os.utime(copy, (stamp, stamp))
+    agent = AgentProcess(data, inbox)
+    with agent:
+        agent.start(wait=False)
+        progress: list[dict[str, int]] = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            status = _status_or_none(agent)
+            if status and status["history_import"]:
+                progress.append(status["history_import"])
+            if (
+                status
+                and status["health"]["scan_age_s"] is not None
+                and not (status["history_import"] or status["health"]["files_waiting"])
+            ):
+                break
+            time.sleep(0.02)
+        status = agent.get("/api/status")
+        assert status["latest"] is None, agent.output()
+        assert sum(status["counts"].values()) == 0
+        print(f"{len(progress)} progress polls, first {progress[:1]}, last {progress[-1:]}")
+        assert progress and progress[0]["found"] == len(old)
+        assert [p["done"] for p in progress] == sorted(p["done"] for p in progress)
+        assert status["outbox"]["pending"] == len(old)  # history is queued for central
+
+        staging = tmp_path / "staging"
+        fresh = system_a_file(
+            staging / "8340-1_SN901.xls",
+            date_serial=(datetime.now() - datetime(1899, 12, 30)).total_seconds() / 86400,
+        )
+        fresh.replace(inbox / fresh.name)
+        latest = wait_for(
+            lambda: (s := agent.get("/api/status"))["latest"] and s["latest"]["file_name"], 10.0
+        )
+        assert latest == fresh.name
+        status = agent.get("/api/status")
+        assert sum(status["counts"].values()) == 1
+        assert status["counts"][status["latest"]["status"]] == 1
+        assert status["history_import"] is None
+        listed = agent.get("/api/results?limit=500")["results"]
+        assert len(listed) == len(old) + 1
+        assert [r["file_name"] for r in listed if not r["history"]] == [fresh.name]
+        dates = [r["test_date"] for r in listed if r["history"]]  # newest pk first
+        assert all(a >= b for a, b in itertools.pairwise(dates))  # oldest stored first
+        page = httpx.get(f"{agent.url}/", timeout=5).text
+        assert page.count('class="recent-row') == 1
+        assert agent.terminate() == 0

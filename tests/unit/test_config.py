@@ -60,6 +60,7 @@ def test_defaults_without_file_or_environment() -> None:
     assert config.inbox.poll_interval_s == 1.0
     assert config.inbox.settle_s == 0.3
     assert config.inbox.archive_dir is None
+    assert config.inbox.history_window_hours == 12.0
     assert config.web.bind == "127.0.0.1:8710"
     assert config.web.page_refresh_ms == 500
     assert config.shift.starts == ["06:00", "14:00", "22:00"]
@@ -268,6 +269,7 @@ def test_generic_environment_form_beats_the_file(tmp_path: Path, env: dict[str, 
         **env,
         "LTA_AGENT_INBOX__RECURSIVE": "true",
         "LTA_AGENT_INBOX__POLL_INTERVAL_S": "0.5",
+        "LTA_AGENT_INBOX__HISTORY_WINDOW_HOURS": "0",
         "LTA_AGENT_SHIFT__STARTS": "18:00, 06:00",
         "LTA_AGENT_WEB__PAGE_REFRESH_MS": "250",
         "LTA_AGENT_ANALYSIS__MAX_ROWS": "123",
@@ -278,6 +280,7 @@ def test_generic_environment_form_beats_the_file(tmp_path: Path, env: dict[str, 
     config = load_config(full_file(tmp_path), environ)
     assert config.inbox.recursive is True
     assert config.inbox.poll_interval_s == 0.5
+    assert config.inbox.history_window_hours == 0  # history off: every file counts
     assert config.shift.starts == ["06:00", "18:00"]
     assert config.web.page_refresh_ms == 250
     assert config.analysis.max_rows == 123
@@ -331,6 +334,9 @@ BAD_VALUES = [
     ("inbox", "poll_interval_s", "true", "not a number"),
     ("inbox", "settle_s", '"slow"', "not a number"),
     ("inbox", "settle_s", "6", "at most 5"),
+    ("inbox", "history_window_hours", "-1", "at least 0"),
+    ("inbox", "history_window_hours", "87601", "at most 87600"),
+    ("inbox", "history_window_hours", '"a day"', "not a number"),
     ("storage", "data_dir", '""', "must not be empty"),
     ("web", "bind", '"localhost:99999"', "port must be 1-65535"),
     ("web", "bind", '"localhost"', "port is missing"),
@@ -455,7 +461,7 @@ def test_unknown_key_in_file(tmp_path: Path, env: dict[str, str]) -> None:
     path = write(tmp_path / "agent.toml", "[inbox]\nrecurse = true\n")
     assert config_error(path, env).message == (
         f'Unknown config key "inbox.recurse" in {path.absolute()}; known keys in [inbox]: '
-        "paths, recursive, poll_interval_s, settle_s, archive_dir."
+        "paths, recursive, poll_interval_s, settle_s, archive_dir, history_window_hours."
     )
 
 

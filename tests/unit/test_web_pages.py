@@ -28,7 +28,7 @@ from agent.web.context import AgentContext
 from agent.web.pages import track_chart
 from shared.models import ErrorInfo, FileResult, Status, TrackCurve, TrackResult
 from tests.conftest import STATION, fill_store
-from tests.factories import system_a_file
+from tests.factories import system_a_file, system_a_sheet, track_arrays, write_workbook
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -196,6 +196,86 @@ def test_untrimmed_only_unit_is_flagged(client: FlaskClient, store: Store, tmp_p
     html = client.get("/").get_data(as_text=True)
     assert "UNTRIMMED ONLY" in html
     assert len(svgs_in(html)) == 1
+
+
+# --- what decides a verdict: fail points and the margin to the band ----------------------
+
+
+def bowtie_arrays(outside: int = 0) -> dict[str, np.ndarray]:
+    """A band narrow in the middle and wide at the ends, errors filling 70 % of it.
+
+    The largest error sits at the wide ends, beyond the mean half-width: as a
+    percentage of the mean spec it reads over 100 % though every point is inside.
+    `outside` points in the middle are pushed out of the band.
+    """
+    arrays = track_arrays(n=200, seed=3)
+    u = np.linspace(-1.0, 1.0, 200)
+    half = 0.004 + 0.012 * np.abs(u)
+    errors = 0.7 * half * np.sign(np.sin(7 * np.pi * u) + 1e-9)
+    if outside:
+        errors[100 : 100 + outside] = half[100 : 100 + outside] * 2.5
+    arrays.update(errors=errors, upper=half, lower=-half, measured=arrays["theory"] + errors)
+    return arrays
+
+
+def bowtie_file(path: Path, arrays: dict[str, np.ndarray]) -> Path:
+    untrimmed = system_a_sheet(track_arrays(seed=11, noise=0.05), resistance=9500.0)
+    return write_workbook(
+        path, {"SEC1 TRK1 0": untrimmed, "SEC1 TRK1 1 TRM1": system_a_sheet(arrays)}
+    )
+
+
+def recent_detail(client: FlaskClient) -> str:
+    html = client.get("/partials/recent").get_data(as_text=True)
+    match = re.search(r'<span class="r-detail">(.*?)</span>\s*</a>', html, flags=re.DOTALL)
+    assert match, html
+    return re.sub(r"<[^>]+>", "", match.group(1)).strip()
+
+
+def test_recent_row_of_a_bowtie_pass_shows_fail_points_and_margin(
+    client: FlaskClient, store: Store, tmp_path: Path
+) -> None:
+    path = bowtie_file(tmp_path / "8340-1_SN31.xls", bowtie_arrays())
+    result = record_file(store, path)
+    [track] = result.tracks
+    assert track.fail_points == 0 and track.margin_to_spec is not None
+    assert track.linearity_error and track.linearity_spec
+    over_spec = 100 * track.linearity_error / track.linearity_spec
+    assert over_spec > 100  # what the list used to show beside a pass
+
+    detail = recent_detail(client)
+    assert detail.startswith("0 fail pts")
+    assert f"margin {track.margin_to_spec:.0f} %" in detail
+    assert f"{over_spec:.0f} %" not in detail and "lin " not in detail
+    card = client.get("/partials/latest").get_data(as_text=True)
+    assert f"{over_spec:.0f} %" not in card
+    assert "Margin to spec" in card and "Fail points" in card
+
+
+def test_recent_row_of_a_failing_unit_shows_how_far_outside(
+    client: FlaskClient, store: Store, tmp_path: Path
+) -> None:
+    path = bowtie_file(tmp_path / "8340-1_SN32.xls", bowtie_arrays(outside=3))
+    result = record_file(store, path)
+    [track] = result.tracks
+    assert track.fail_points and track.max_violation
+
+    detail = recent_detail(client)
+    assert detail.startswith(f"{track.fail_points} fail pt")
+    assert f"outside by {plot.format_number(track.max_violation)}" in detail
+    assert "margin" not in detail and "%" not in detail
+    card = client.get("/partials/latest").get_data(as_text=True)
+    assert "Outside by" in card
+
+
+def test_a_two_track_unit_names_the_track_that_decided(
+    client: FlaskClient, store: Store, tmp_path: Path
+) -> None:
+    result = record_file(store, system_a_file(tmp_path / "8340-1_SN33.xls", tracks=2))
+    worst = max(result.tracks, key=lambda t: (t.status.severity, t.fail_points or 0))
+    detail = recent_detail(client)
+    assert detail.startswith(worst.track_id)
+    assert f"{worst.fail_points} fail pt" in detail
 
 
 # --- fragments --------------------------------------------------------------------------

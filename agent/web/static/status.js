@@ -5,7 +5,8 @@
  * fetches /partials/latest and /partials/recent and swaps both into their
  * containers (#latest, #recent) in the same frame, so the screen changes in one
  * step without a reload flicker. Counts, yield, shift start, health line and
- * the tab title are updated from the JSON on every poll. A failed poll shows
+ * the tab title and the "importing history: n of m" line are updated from the
+ * JSON on every poll. A failed poll shows
  * #conn-lost and the loop keeps trying; the next good poll hides it again.
  *
  * The text formats here mirror agent/web/pages.py (health_texts, age, pct,
@@ -123,6 +124,14 @@
     };
   }
 
+  // Mirrors pages.history_import_text.
+  function historyImportText(progress) {
+    if (!progress) {
+      return "";
+    }
+    return "importing history: " + progress.done + " of " + progress.found;
+  }
+
   // Mirrors pages.central_health.
   function centralText(central) {
     if (!central || !central.configured) {
@@ -154,6 +163,12 @@
     setText("health-error", texts.lastError);
     setText("health-outbox", texts.outbox);
     setText("health-central", texts.central.text);
+    var importText = historyImportText(status.history_import);
+    var importEl = byId("history-import");
+    if (importEl) {
+      setText("history-import", importText);
+      importEl.hidden = !importText;
+    }
     var centralEl = byId("health-central");
     if (centralEl) {
       centralEl.classList.toggle("health-bad", texts.central.bad);
