@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from datetime import datetime
 from pathlib import Path
 
 from agent.config import load_config
@@ -27,6 +28,7 @@ def _station(inbox: Path, rate_per_minute: float, seed: int, stop: threading.Eve
             inbox,
             count=DEMO_UNITS,
             seed=seed,
+            start=datetime.now(),  # units tested now: older ones would be history
             rate_per_minute=rate_per_minute,
             on_file=stop_when_asked,
         )
