@@ -29,7 +29,7 @@ from shared.models import Note
 
 COLUMNS = Columns(measured=0, theory=2, error=3, position=4, upper=5, lower=6)
 RESISTANCE_CELL = (0, 17)  # R1
-MEASURED_ANGLE_CELL = (0, 10)  # `test` K1
+MEASURED_ANGLE_CELL = (0, 10)  # `test` K1, when column K is not a second band (see _facts)
 NOMINAL_ANGLE_CELL = (0, 11)  # `Lin Error` L1: the theoretical angle
 UNTRIMMED_SHEET = "test"
 FINAL_SHEET = "Lin Error"
@@ -69,7 +69,14 @@ def _facts(book: Workbook, untrimmed: str | None, final: str) -> SpecFacts:
     window = sorted(
         v for v in (value("min elec. Angle"), value("max elec. Angle")) if v is not None
     )
-    measured = params.value_at(book.rows(untrimmed), *MEASURED_ANGLE_CELL) if untrimmed else None
+    measured = None
+    if untrimmed:
+        rows = book.rows(untrimmed)
+        row, col = MEASURED_ANGLE_CELL
+        # 8340-3 templates use J/K for a second +/-0.05 band: then K1 is that band's
+        # lower limit, not an angle, and K2 holds the same limit again.
+        if params.value_at(rows, row + 1, col) is None:
+            measured = params.value_at(rows, row, col)
     return SpecFacts(
         pot_type=cast(
             "Literal['rotary', 'linear'] | None",

@@ -108,6 +108,8 @@ def test_system_b_passes_run_from_test_through_trim_sheets_to_lin_error() -> Non
     assert spec is not None and spec.pot_type == "linear" and spec.position_unit == "in"
     assert (spec.resistance_min, spec.resistance_max) == (800.0, 1200.0)
     assert (spec.ignored_start, spec.ignored_end) == (1, 2)
+    # this template's column K is a second +/-0.05 band, so K1 (-0.05) is no angle
+    assert spec.angle_measured is None and spec.angle_nominal == 0.314
 
 
 def test_system_b_work_sheets_are_never_measurements() -> None:
@@ -115,6 +117,8 @@ def test_system_b_work_sheets_are_never_measurements() -> None:
     sheets = {p.sheet for p in track.passes}
     assert sheets == {"test", "Trim 1", "Lin Error"}
     assert track.points == 63  # `Lin Error` has 129 rows; the rest have blank positions
+    assert track.station_spec is not None
+    assert (track.station_spec.angle_measured, track.station_spec.angle_nominal) == (0.611, 0.61)
 
 
 def test_real_file_copies_carry_their_licence() -> None:
