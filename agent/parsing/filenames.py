@@ -18,7 +18,10 @@ EXCEL_SUFFIXES = (".xlsx", ".xls", ".xlsm")
 _MODEL = re.compile(r"^(\d{4,}(?:-[A-Za-z0-9]{1,3}(?=-|$|[^A-Za-z0-9]))*)(.*)$")
 _US_DATE = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_TIME = re.compile(r"^(\d{1,2})-(\d{2})(?:-(\d{2}))?$")
+_TIME = re.compile(r"^(\d{1,2})-(\d{2})(?:-(\d{2}))?(AM|PM)?$", re.IGNORECASE)
+# Real System B names glue the next word on: `..._2-16 PMTrimmed Correct.xls`.
+# Upper case only when glued, so `am`/`pm` starting an ordinary word is not a time.
+_MERIDIEM = re.compile(r"^(?:([AaPp][Mm])$|(AM|PM)(?=[A-Z]))")
 _NOISE_PARTS = {"ta", "test", "data", "date", "am", "pm"}
 
 
@@ -91,7 +94,10 @@ def _with_time(day: datetime, following: list[str]) -> datetime:
     if not match:
         return day
     hour, minute, second = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
-    meridiem = following[1].upper() if len(following) > 1 else ""
+    meridiem = (match.group(4) or "").upper()
+    if not meridiem and len(following) > 1:
+        glued = _MERIDIEM.match(following[1])
+        meridiem = (glued.group(1) or glued.group(2)).upper() if glued else ""
     if meridiem == "PM" and hour < 12:
         hour += 12
     elif meridiem == "AM" and hour == 12:

@@ -19,7 +19,7 @@ from loguru import logger
 from agent.analysis.file import analyse_file
 from agent.simulate import simulate_station
 from central.cli import EXIT_FAILED, EXIT_OK, main
-from central.db import Database, open_database
+from central.db import Database, migration_scripts, open_database
 from central.stations import hash_token, token_owner
 from central.web import create_app
 from central.web.context import CentralContext, IngestLimits
@@ -92,7 +92,7 @@ def test_migrate_creates_the_schema_and_can_run_again(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
             )
         }
-    assert versions == [1]
+    assert versions == [number for number, _ in migration_scripts()] == [1, 2]
     assert {"stations", "results", "tracks", "heartbeats", "schema_version"} <= tables
 
 

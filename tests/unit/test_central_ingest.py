@@ -78,7 +78,7 @@ FUZZ = settings(
 def file_results(tmp_path_factory: pytest.TempPathFactory) -> list[FileResult]:
     """Nine analysed files: Pass, Warning, Fail (one with two tracks) and an unreadable one."""
     folder = tmp_path_factory.mktemp("station")
-    paths = simulate_station(folder, count=8, seed=10)
+    paths = simulate_station(folder, count=8, seed=2)
     broken = folder / "8340-1_SN1_TA_Test Data_11-22-2024.xlsx"
     broken.write_bytes(b"not a workbook")
     results = [analyse_file(path) for path in [*paths, broken]]

@@ -249,6 +249,14 @@ def test_row_cap(tmp_path: Path) -> None:
         ("2024-03-05_8340-1_SN4.xlsx", "8340-1", "SN4", datetime(2024, 3, 5)),
         ("report.xlsx", None, None, None),
         ("8340-1_SN1_13-45-2024.xlsx", "8340-1", "SN1", None),  # impossible date ignored
+        (  # real System B names glue the next word onto the meridiem
+            "8340-1_90_TA_Test Data_4-17-2025_2-16 PMTrimmed Correct.xls",
+            "8340-1",
+            "90",
+            datetime(2025, 4, 17, 14, 16),
+        ),
+        ("8340-1_3_1-1-2024_3-00PM.xls", "8340-1", "3", datetime(2024, 1, 1, 15, 0)),
+        ("8340-1_4_1-1-2024_3-00 pmreport.xls", "8340-1", "4", datetime(2024, 1, 1, 3, 0)),
     ],
 )
 def test_file_names(
