@@ -64,11 +64,17 @@ def system_a_sheet(
     serial: Any = "SN100",
     date_serial: Any = 45618.375,
     resistance: Any = 10000.0,
+    header: list[Any] | None = None,
+    labels: dict[int, str] | None = None,
 ) -> list[list[Any]]:
-    """As real System A data sheets: row 0 header (D..O), metadata in A/B, data from row 1."""
+    """As real System A data sheets: row 0 header (D..O), metadata in A/B, data from row 1.
+
+    `header` and `labels` replace the real header texts and metadata labels
+    (the isolation test rebuilds the exact bytes a fuzzer once crashed on).
+    """
     n = arrays["positions"].size
     rows: list[list[Any]] = [[None] * 15 for _ in range(max(n + 1, 14))]
-    rows[0][3:15] = [
+    rows[0][3:15] = header or [
         "Meas Volts",
         "Index",
         "Theory Volts",
@@ -96,6 +102,8 @@ def system_a_sheet(
         12: ("test volts", 10.0),
         13: ("#ofLinPoints", n),
     }
+    if labels is not None:
+        meta = {r: (labels[r], value) for r, (_, value) in meta.items() if r in labels}
     for r, (label, value) in meta.items():
         rows[r][0], rows[r][1] = label, value
     for i in range(n):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,18 +12,49 @@ from agent.isolation import IsolatedAnalyser
 from shared.analysis_settings import AnalysisSettings
 from shared.errors import ErrorCode
 from shared.models import Status
-from tests.factories import system_a_file, system_b_file
+from tests.factories import (
+    system_a_file,
+    system_a_sheet,
+    system_b_file,
+    track_arrays,
+    write_workbook,
+)
 
-# Four bytes that, written into the factory's two-track .xls, give a BIFF/CFB
-# size field a value for which the Rust reader requests ~160 TB and aborts the
-# process (found by fuzzing; the .xls format has no checksum to catch it).
+# Four bytes that, written into this two-track .xls, give a BIFF/CFB size field
+# a value for which the Rust reader requests ~160 TB and aborts the process
+# (found by fuzzing; the .xls format has no checksum to catch it). The offset
+# belongs to exactly these bytes: the workbook is the one the fuzzer ran on.
 CRASH_OFFSET = 78191
 CRASH_BYTES = bytes.fromhex("da2b0000")
+FUZZED_HEADER = [
+    *("Meas V", "Index", "Theory V", "Error", "Position", "Upper", "Lower", "Pass", "Target"),
+    *(None, None, "Travel"),
+]
+FUZZED_LABELS = {
+    0: "Model",
+    1: "Serial",
+    5: "Date",
+    6: "Comp",
+    7: "Nom Angle",
+    8: "Meas Angle",
+    9: "Resistance",
+    12: "Test Volts",
+}
+
+
+def _fuzzed_workbook(path: Path) -> Path:
+    layout: dict[str, Any] = {"header": FUZZED_HEADER, "labels": FUZZED_LABELS}
+    sheets = {}
+    for t in (1, 2):
+        untrimmed = track_arrays(seed=10 + t, noise=0.05)
+        sheets[f"SEC1 TRK{t} 0"] = system_a_sheet(untrimmed, resistance=9500.0, **layout)
+        sheets[f"SEC1 TRK{t} TRM"] = system_a_sheet(track_arrays(seed=t), **layout)
+    return write_workbook(path, sheets)
 
 
 @pytest.fixture
 def crashing_xls(tmp_path: Path) -> Path:
-    path = system_a_file(tmp_path / "8340-1_SN666_TA_Test Data_11-22-2024.xls", tracks=2)
+    path = _fuzzed_workbook(tmp_path / "8340-1_SN666_TA_Test Data_11-22-2024.xls")
     data = bytearray(path.read_bytes())
     data[CRASH_OFFSET : CRASH_OFFSET + len(CRASH_BYTES)] = CRASH_BYTES
     path.write_bytes(bytes(data))
