@@ -13,30 +13,12 @@ import pytest
 from agent.analysis.file import analyse_file
 from agent.simulate import simulate_station
 from shared.models import Status
+from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium
 from tests.e2e.agent_process import AgentProcess
 
 REAL_SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "real-samples"
 
-CHROMIUM = os.environ.get("LTA_TEST_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(os.environ.get("LTA_TEST_ARTIFACTS", "test-artifacts"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)",
-    ),
-]
+pytestmark = [pytest.mark.browser, requires_chromium]
 
 
 def pick(files: list[Path], status: Status) -> Path:
