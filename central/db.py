@@ -46,11 +46,18 @@ class Database:
 def start_embedded(pg_dir: Path) -> tuple[str, Any]:
     """A private PostgreSQL in pg_dir (created on first use); returns (url, handle)."""
     import pgserver
+    from pgserver.postgres_server import PostgresServer
+
+    from central.embedded_pg import forget_dead_users
 
     pg_dir.mkdir(parents=True, exist_ok=True)
     try:
         with warnings.catch_warnings():  # platformdirs complains about XDG_RUNTIME_DIR on servers
             warnings.simplefilter("ignore")
+            with PostgresServer._lock:  # pgserver's own lock over the user list
+                dropped = forget_dead_users(pg_dir)
+            if dropped:
+                logger.info("Embedded PostgreSQL: forgot users that are gone: {}", dropped)
             server = pgserver.get_server(pg_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
     except Exception as exc:
         raise DatabaseError(
