@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser("list", help="list stations")
     revoke = actions.add_parser("revoke", help="refuse a station's token from now on")
     revoke.add_argument("name")
+    demo = commands.add_parser(
+        "demo", help="run the whole system: central, two agents, two simulated stations"
+    )
+    demo.add_argument("--rate", type=float, default=12.0, help="units per minute per station")
     return parser
 
 
@@ -122,12 +126,23 @@ def cmd_station(args: argparse.Namespace) -> int:
     return _with_db(args, act)
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from central.demo import DemoError, run_system_demo
+
+    try:
+        return run_system_demo(rate_per_minute=args.rate)
+    except DemoError as exc:
+        print(f"lta-central demo: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": cmd_serve,
     "migrate": cmd_migrate,
     "init-config": cmd_init_config,
     "stats": cmd_stats,
     "station": cmd_station,
+    "demo": cmd_demo,
 }
 
 
