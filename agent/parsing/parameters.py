@@ -10,20 +10,17 @@ without them still gets its verdict.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from agent.parsing.cells import Row, cell, to_float
 from agent.parsing.workbook import Workbook
 from shared.errors import ErrorCode, InputFileError
 
-_SPACES = re.compile(r"\s+")
-
 
 def normalise(label: Any) -> str:
     """Labels compare case- and spacing-blind ('High Value Tolerance ' = 'high value tolerance')."""
-    return _SPACES.sub(" ", str(label)).strip().lower() if isinstance(label, str) else ""
+    return " ".join(label.lower().split()) if isinstance(label, str) else ""
 
 
 def optional_rows(book: Workbook, name: str) -> Sequence[Row]:
@@ -42,6 +39,16 @@ def optional_rows(book: Workbook, name: str) -> Sequence[Row]:
         if exc.code in (ErrorCode.UNREADABLE_FILE, ErrorCode.TOO_LARGE):
             raise
         return []
+
+
+def labelled(book: Workbook, name: str, label_col: int) -> Labelled:
+    """A parameter sheet indexed by its labels, built once per workbook (two tracks share it)."""
+    key = (name, label_col)
+    table = cast("Labelled | None", book.tables.get(key))
+    if table is None:
+        table = Labelled(optional_rows(book, name), label_col)
+        book.tables[key] = table
+    return table
 
 
 def column_of(rows: Sequence[Row], header: str, fallback: int | None) -> int | None:

@@ -91,17 +91,17 @@ def _read(book: Workbook, sheet: str) -> SheetData:
 def _facts(book: Workbook, sheets: _TrackSheets, final_sheet: str) -> SpecFacts:
     """The station's own spec for this track, from its parameter and data sheets."""
     data_rows = book.rows(final_sheet)
-    track_rows = params.optional_rows(book, "Track Parameters")
+    track_table = params.labelled(book, "Track Parameters", 0)
+    track_rows = track_table.rows
     track_col = params.column_of(track_rows, f"SEC{sheets.section}-TRK{sheets.track}", sheets.track)
     trims = sheets.ordered_trims()
     trim_set = trims[-1].trim_set if trims and trims[-1].trim_set else 1
-    trim_rows = params.optional_rows(book, "Trim Parameters")
+    trim_table = params.labelled(book, "Trim Parameters", 0)
+    trim_rows = trim_table.rows
     trim_col = params.column_of(
         trim_rows, f"SEC{sheets.section}-TRK{sheets.track}-TRM{trim_set}", None
     ) or params.column_of(trim_rows, f"SEC{sheets.section}-TRK{sheets.track}-TRM1", sheets.track)
-    model_rows = params.optional_rows(book, "Model Parameters")
-    track_table = params.Labelled(track_rows, 0)
-    trim_table = params.Labelled(trim_rows, 0)
+    model_table = params.labelled(book, "Model Parameters", 0)
 
     def track_value(*labels: str) -> float | None:
         return params.number(track_table.value(labels, track_col))
@@ -112,7 +112,7 @@ def _facts(book: Workbook, sheets: _TrackSheets, final_sheet: str) -> SpecFacts:
     return SpecFacts(
         pot_type=cast(
             "Literal['rotary', 'linear'] | None",
-            params.pot_type(params.lookup(model_rows, ["Type"], 0, 1)),
+            params.pot_type(model_table.value(["Type"], 1)),
         ),
         resistance_min=track_value("Final Resistance Lower Limit"),
         resistance_max=track_value("Final Resistance Upper Limit"),

@@ -58,7 +58,7 @@ def trim_passes(sheet_names: list[str]) -> list[PassSheet]:
 
 def _facts(book: Workbook, untrimmed: str | None, final: str) -> SpecFacts:
     """Model Parameters hold the values in column A and the labels in column B."""
-    table = params.Labelled(params.optional_rows(book, "Model Parameters"), 1)
+    table = params.labelled(book, "Model Parameters", 1)
 
     def value(*labels: str) -> float | None:
         return params.number(table.value(labels, 0))
@@ -118,8 +118,7 @@ def read_system_b(book: Workbook) -> ParsedFile:
     final = track.final
     assert final is not None  # noqa: S101 - read_passes raises when there is no data
     track_facts = _facts(book, untrimmed_name if track.untrimmed else None, final.sheet)
-    model_rows = params.optional_rows(book, "Model Parameters")
-    model = to_text(params.lookup(model_rows, ["Model number"], 1, 0))
+    model = to_text(params.labelled(book, "Model Parameters", 1).value(["Model number"], 0))
     track = replace(track, notes=notes + track.notes, facts=track_facts)
     return ParsedFile(system="B", model=model, serial=None, test_date=None, tracks=[track])
 

@@ -47,6 +47,8 @@ class Workbook:
                 "Check that the station finished writing it and that it opens in Excel.",
             ) from exc
         self._cache: dict[str, Rows] = {}
+        # Derived views of parameter sheets (agent.parsing.parameters), built once per file.
+        self.tables: dict[tuple[str, int], object] = {}
 
     def rows(self, name: str) -> Rows:
         """All rows of a sheet (blank cells are ''), refusing sheets over the row cap."""
