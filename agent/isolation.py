@@ -47,16 +47,27 @@ def _limit_memory(limit: int) -> None:
         resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
 
 
-def _child_main(conn: Connection, settings: AnalysisSettings, memory_limit: int) -> None:
+def _child_main(
+    conn: Connection,
+    settings: AnalysisSettings,
+    memory_limit: int,
+    kernel_cache_dir: Path | None = None,
+) -> None:
     import faulthandler
 
+    from agent import kernel_cache
+
+    kernel_cache.apply(kernel_cache_dir)  # before the first kernel module is imported
     from agent.analysis.file import analyse_content, analyse_file
     from agent.analysis.warmup import warm_up
 
     faulthandler.disable()  # a reader abort is expected and reported by the parent
-    warm_up()
+    report = warm_up()
+    if kernel_cache_dir is not None:
+        with contextlib.suppress(OSError):  # only informs `doctor`; never stops the worker
+            kernel_cache.record_warm(kernel_cache_dir, report)
     _limit_memory(memory_limit)
-    conn.send("ready")
+    conn.send(report)
     while True:
         try:
             request: Request | None = conn.recv()
@@ -100,8 +111,17 @@ class IsolatedAnalyser:
         memory_limit: int = DEFAULT_MEMORY_LIMIT,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         start_method: str = "spawn",
+        kernel_cache_dir: Path | None = None,
     ) -> None:
+        from agent.kernel_cache import worker_cache_dir
+
         self.settings = settings
+        # The installed (frozen) agent must cache kernels somewhere that does not depend
+        # on the working directory; from source numba's place beside the code is kept.
+        self.kernel_cache_dir = (
+            kernel_cache_dir if kernel_cache_dir is not None else worker_cache_dir(None)
+        )
+        self.warm_up: dict[str, Any] | None = None  # the worker's last warm-up report
         self.memory_limit = memory_limit
         self.timeout_s = timeout_s
         # typeshed's BaseContext lacks Process; every concrete context has it
@@ -114,7 +134,7 @@ class IsolatedAnalyser:
         parent, child = self._context.Pipe()
         process = self._context.Process(
             target=_child_main,
-            args=(child, self.settings, self.memory_limit),
+            args=(child, self.settings, self.memory_limit, self.kernel_cache_dir),
             name="lta-analyser",
             daemon=True,
         )
@@ -123,7 +143,8 @@ class IsolatedAnalyser:
         if not parent.poll(_STARTUP_TIMEOUT_S):
             process.kill()
             raise RuntimeError("The analysis worker did not start; see the agent log.")
-        parent.recv()
+        report = parent.recv()
+        self.warm_up = report if isinstance(report, dict) else None
         self._process, self._conn = process, parent
 
     def analyse(self, path: Path, content: bytes | None = None) -> FileResult:

@@ -85,6 +85,9 @@ class Runtime:
     last_error_at: datetime | None = None
     last_scan_monotonic: float | None = None
     watching: bool = False
+    # True while the analysis worker loads its kernels (compiles them on the first start
+    # after an install): the page and /healthz answer and say "starting up".
+    starting_up: bool = False
     central: CentralState = field(default_factory=CentralState)
     history_import: HistoryImport = field(default_factory=HistoryImport)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

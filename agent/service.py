@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from loguru import logger
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
+from agent import kernel_cache
 from agent.config import AgentConfig
 from agent.history import HistoryWindow
 from agent.isolation import IsolatedAnalyser
@@ -29,6 +30,7 @@ from agent.watcher import Watcher
 from agent.web import create_app
 from agent.web.context import AgentContext
 from shared.errors import LtaError
+from shared.models import FileResult
 from shared.service import StartupError, bind_server, exit_on_signals, setup_logging
 
 TICK_S = 0.1  # how often settled files are looked for; the folder scan has its own interval
@@ -60,6 +62,8 @@ class AgentService:
     runtime: Runtime | None = None
     syncer: Syncer | None = None
     client: CentralClient | None = None
+    _starter: threading.Thread | None = None
+    _start_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
         """Everything that can fail on a misconfigured PC fails here, before serving."""
@@ -85,13 +89,22 @@ class AgentService:
             threads=WEB_THREADS,
             ident="lta-agent",
         )
-        self.analyser = IsolatedAnalyser(config.analysis_settings(), start_method="spawn")
-        self.analyser.start()
-        analyser = self.analyser
+        self.analyser = IsolatedAnalyser(
+            config.analysis_settings(),
+            start_method="spawn",
+            kernel_cache_dir=kernel_cache.worker_cache_dir(config.storage.data_dir),
+        )
+        analyser, runtime = self.analyser, self.runtime
+
+        def analyse(path: Path, content: bytes | None) -> FileResult:
+            result = analyser.analyse(path, content)
+            runtime.starting_up = False  # a worker that failed at start-up may work now
+            return result
+
         watcher = Watcher(
             inboxes=inboxes,
             store=self.store,
-            analyse=lambda path, content: analyser.analyse(path, content),
+            analyse=analyse,
             runtime=self.runtime,
             recursive=config.inbox.recursive,
             poll_interval_s=config.inbox.poll_interval_s,
@@ -100,14 +113,6 @@ class AgentService:
             history_window=HistoryWindow(config.inbox.history_window_hours),
         )
         self.scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(2)})
-        self.scheduler.add_job(
-            self._guarded(watcher),
-            "interval",
-            seconds=TICK_S,
-            id="watch",
-            max_instances=1,
-            coalesce=True,
-        )
         self.syncer = self._syncer()
         if self.syncer is not None:
             self.scheduler.add_job(
@@ -120,12 +125,59 @@ class AgentService:
                 next_run_time=datetime.now(UTC),
             )
         self.scheduler.start()
+        # The worker loads its kernels (on the first start after an install it compiles
+        # them, up to a minute) while the page already answers and says "starting up";
+        # the inbox is watched once it is ready.
+        runtime.starting_up = True
+        self._starter = threading.Thread(
+            target=self._start_analysis,
+            args=(watcher, analyser, runtime, self.scheduler),
+            name="lta-start-analysis",
+            daemon=True,
+        )
+        self._starter.start()
         logger.info(
             "Station {} watching {}; page on {}",
             config.station.id,
             ", ".join(map(str, inboxes)),
             self.page_url,
         )
+
+    def _start_analysis(
+        self,
+        watcher: Watcher,
+        analyser: IsolatedAnalyser,
+        runtime: Runtime,
+        scheduler: BackgroundScheduler,
+    ) -> None:
+        if analyser.kernel_cache_dir is not None:
+            kernel_cache.prune_other_versions(self.config.storage.data_dir)
+        try:
+            analyser.start()
+        except Exception as exc:  # the watcher tries again with the first file
+            logger.exception("The analysis worker did not start")
+            runtime.report_error(f"analysis worker did not start ({exc}); retrying")
+        else:
+            report = analyser.warm_up or {}
+            logger.info(
+                "Analysis ready: {} kernel(s) loaded from the cache, {} compiled, {} s",
+                report.get("loaded"),
+                report.get("compiled"),
+                report.get("seconds"),
+            )
+        with self._start_lock:
+            runtime.starting_up = False
+            if self.stop_event.is_set():
+                analyser.close()
+                return
+            scheduler.add_job(
+                self._guarded(watcher),
+                "interval",
+                seconds=TICK_S,
+                id="watch",
+                max_instances=1,
+                coalesce=True,
+            )
 
     def _guarded(self, watcher: Watcher):  # type: ignore[no-untyped-def]
         def tick() -> None:
@@ -194,8 +246,9 @@ class AgentService:
             self.scheduler.shutdown(wait=True)
         if self.client is not None:
             self.client.close()
-        if self.analyser is not None:
-            self.analyser.close()
+        with self._start_lock:  # a worker still starting closes itself (_start_analysis)
+            if self.analyser is not None:
+                self.analyser.close()
         if self.store is not None:
             self.store.close()
         logger.info("Agent stopped")

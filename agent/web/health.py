@@ -25,6 +25,7 @@ def healthz() -> Any:
         "status": "ok" if store_ok and watcher_ok else "unhealthy",
         "store": "ok" if store_ok else "failed",
         "watcher": "ok" if watcher_ok else ("starting" if age is None else "stalled"),
+        "analysis": "starting up" if ctx.runtime.starting_up else "ready",
         "last_scan_age_s": age,
     }
     return jsonify(body), 200 if body["status"] == "ok" else 503

@@ -32,6 +32,8 @@ RECENT_ROWS = 50
 WIDE_CHART = (1500, 400)
 HALF_CHART = (800, 360)
 DETAIL_CHART = (1100, 420)
+# Shown in the header while the analysis worker loads (or first compiles) its kernels.
+STARTING_UP_TEXT = "starting up"
 # The sigma gauge is full at twice the threshold, so the threshold sits mid-bar.
 GAUGE_FULL_SCALE = 2.0
 
@@ -206,7 +208,9 @@ def health_texts(status: dict[str, Any], max_scan_age_s: float) -> dict[str, Any
     health = status["health"]
     watching = ", ".join(health["watching"]) or "no folder configured"
     scan_age = health["scan_age_s"]
-    if scan_age is None:
+    if health.get("starting_up"):
+        watching += " (starting up: preparing the analysis)"
+    elif scan_age is None:
         watching += " (not scanning yet)"
     elif scan_age > max_scan_age_s:
         watching += f" (stalled {age(scan_age)})"
@@ -224,6 +228,7 @@ def health_texts(status: dict[str, Any], max_scan_age_s: float) -> dict[str, Any
         outbox_text += f", {outbox['dead']} rejected"
     central_text, central_bad = central_health(status.get("central"))
     return {
+        "starting_up": STARTING_UP_TEXT if health.get("starting_up") else "",
         "history_import": history_import_text(status.get("history_import")),
         "watching": f"watching {watching}",
         "waiting": f"{waiting} file{'' if waiting == 1 else 's'} waiting",

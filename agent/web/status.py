@@ -30,6 +30,7 @@ def build_status(ctx: AgentContext, now: datetime | None = None) -> dict[str, An
         "history_import": runtime.history_import.snapshot(),
         "central": runtime.central.as_dict(),
         "health": {
+            "starting_up": runtime.starting_up,
             "watching": runtime.inboxes,
             "files_waiting": runtime.files_waiting,
             "last_error": runtime.last_error,

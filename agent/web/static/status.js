@@ -5,8 +5,8 @@
  * fetches /partials/latest and /partials/recent and swaps both into their
  * containers (#latest, #recent) in the same frame, so the screen changes in one
  * step without a reload flicker. Counts, yield, shift start, health line and
- * the tab title and the "importing history: n of m" line are updated from the
- * JSON on every poll. A failed poll shows
+ * the tab title, the "starting up" marker and the "importing history: n of m"
+ * line are updated from the JSON on every poll. A failed poll shows
  * #conn-lost and the loop keeps trying; the next good poll hides it again.
  *
  * The text formats here mirror agent/web/pages.py (health_texts, age, pct,
@@ -97,7 +97,9 @@
   function healthTexts(status) {
     var health = status.health;
     var watching = (health.watching || []).join(", ") || "no folder configured";
-    if (health.scan_age_s === null || health.scan_age_s === undefined) {
+    if (health.starting_up) {
+      watching += " (starting up: preparing the analysis)";
+    } else if (health.scan_age_s === null || health.scan_age_s === undefined) {
       watching += " (not scanning yet)";
     } else if (health.scan_age_s > maxScanAgeS) {
       watching += " (stalled " + ageText(health.scan_age_s) + ")";
@@ -163,6 +165,10 @@
     setText("health-error", texts.lastError);
     setText("health-outbox", texts.outbox);
     setText("health-central", texts.central.text);
+    var startingEl = byId("starting-up");
+    if (startingEl) {
+      startingEl.hidden = !status.health.starting_up;
+    }
     var importText = historyImportText(status.history_import);
     var importEl = byId("history-import");
     if (importEl) {
