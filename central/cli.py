@@ -41,7 +41,28 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="run the whole system: central, two agents, two simulated stations"
     )
     demo.add_argument("--rate", type=float, default=12.0, help="units per minute per station")
+    _user_parser(commands)
     return parser
+
+
+def _user_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    user = commands.add_parser("user", help="manage dashboard users")
+    actions = user.add_subparsers(dest="action", required=True)
+    add = actions.add_parser(
+        "add", help="add a user; the password is read from stdin (typed twice at a terminal)"
+    )
+    add.add_argument("name")
+    add.add_argument("--role", choices=["viewer", "admin"], required=True)
+    actions.add_parser("list", help="list users: role, state, last sign-in")
+    for name, text in (
+        ("disable", "refuse the user's sign-ins and end their sessions"),
+        ("enable", "let a disabled user sign in again"),
+        ("password", "set a new password (read from stdin); ends sessions, lifts a lock-out"),
+    ):
+        actions.add_parser(name, help=text).add_argument("name")
+    role = actions.add_parser("set-role", help="make a user viewer or admin")
+    role.add_argument("name")
+    role.add_argument("role", choices=["viewer", "admin"])
 
 
 def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -105,11 +126,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_station(args: argparse.Namespace) -> int:
-    from central import stations
+    from central import audit, stations
 
     def act(db):  # type: ignore[no-untyped-def]
         if args.action == "add":
             token = stations.add_station(db, args.name)
+            audit.record(db, audit.CLI, audit.Action.STATION_ADD, args.name, "token issued")
             print(f"Station {args.name} added. Its token (shown only now; set it as")
             print("LTA_AGENT_CENTRAL_TOKEN or central.token on that station):")
             print(token)
@@ -120,7 +142,43 @@ def cmd_station(args: argparse.Namespace) -> int:
                 print(f"{s.name:<24} {state:<8} last seen {seen}")
         else:
             stations.revoke_station(db, args.name)
+            audit.record(db, audit.CLI, audit.Action.STATION_REVOKE, args.name)
             print(f"Station {args.name} revoked; its results are kept.")
+        return EXIT_OK
+
+    return _with_db(args, act)
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    from central import audit, users
+
+    password = ""
+    if args.action in ("add", "password"):
+        # Read and checked before the database opens: a weak password costs nothing.
+        password = users.read_password()
+        users.check_password_strength(password, args.name)
+
+    def act(db):  # type: ignore[no-untyped-def]
+        if args.action == "add":
+            user = users.add_user(db, args.name, args.role, password, audit.CLI)
+            print(f"User {user.name} added as {user.role}; they can sign in at /login now.")
+        elif args.action == "list":
+            for u in users.list_users(db):
+                state = "active" if u.active else "disabled"
+                seen = u.last_login_at.isoformat(timespec="seconds") if u.last_login_at else "never"
+                print(f"{u.name:<24} {u.role:<7} {state:<9} last sign-in {seen}")
+        elif args.action == "disable":
+            users.disable_user(db, args.name, audit.CLI)
+            print(f"User {users.normalise_name(args.name)} disabled; their sessions have ended.")
+        elif args.action == "enable":
+            users.enable_user(db, args.name, audit.CLI)
+            print(f"User {users.normalise_name(args.name)} enabled.")
+        elif args.action == "set-role":
+            user = users.set_role(db, args.name, args.role, audit.CLI)
+            print(f"User {user.name} is now {user.role}.")
+        else:
+            user = users.set_password(db, args.name, password, audit.CLI)
+            print(f"New password set for {user.name}; their sessions have ended.")
         return EXIT_OK
 
     return _with_db(args, act)
@@ -143,6 +201,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "stats": cmd_stats,
     "station": cmd_station,
     "demo": cmd_demo,
+    "user": cmd_user,
 }
 
 

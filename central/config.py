@@ -55,6 +55,7 @@ __all__ = [
     "DatabaseConfig",
     "IngestConfig",
     "LoggingConfig",
+    "LoginConfig",
     "StorageConfig",
     "WebConfig",
     "default_data_dir",
@@ -94,6 +95,11 @@ _EXPECTED: Mapping[str, str] = {
     "ingest.rate_limit_per_minute": "a whole number of requests, at least 1",
     "ingest.rate_burst": "a whole number of requests, at least 1",
     "logging.level": "one of DEBUG, INFO, WARNING, ERROR",
+    "web.behind_tls_proxy": "true or false",
+    "login.session_hours": "a whole number of hours from 1 to 720",
+    "login.max_failures": "a whole number of failed sign-ins from 1 to 100",
+    "login.failure_window_minutes": "a whole number of minutes from 1 to 1440",
+    "login.lockout_minutes": "a whole number of minutes from 1 to 1440",
 }
 
 
@@ -154,6 +160,9 @@ class WebConfig(ConfigSection):
     """`[web]`: where the dashboard and the ingest API listen."""
 
     bind: BindAddress = DEFAULT_BIND
+    # A TLS proxy in front: session cookies only over https, and its X-Forwarded-For
+    # (the browser's address, for the audit log) is believed.
+    behind_tls_proxy: bool = False
 
 
 class IngestConfig(ConfigSection):
@@ -166,6 +175,15 @@ class IngestConfig(ConfigSection):
     rate_burst: WholeNumber = Field(default=60, ge=1)
 
 
+class LoginConfig(ConfigSection):
+    """`[login]`: dashboard sessions and the lock-out after repeated failed sign-ins."""
+
+    session_hours: WholeNumber = Field(default=12, ge=1, le=720)
+    max_failures: WholeNumber = Field(default=5, ge=1, le=100)
+    failure_window_minutes: WholeNumber = Field(default=15, ge=1, le=1440)
+    lockout_minutes: WholeNumber = Field(default=15, ge=1, le=1440)
+
+
 class CentralConfig(ConfigSection):
     """Everything central reads from its config; build it with `load_config`."""
 
@@ -173,6 +191,7 @@ class CentralConfig(ConfigSection):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
+    login: LoginConfig = Field(default_factory=LoginConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     @model_validator(mode="before")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 from typing import Any
 
 from loguru import logger
 
 from central.config import CentralConfig
 from central.db import Database, migrate, open_database
+from central.lockout import LockoutPolicy
 from central.web import create_app
-from central.web.context import CentralContext, IngestLimits
+from central.web.context import AuthSettings, CentralContext, IngestLimits
 from shared.service import bind_server, exit_on_signals, setup_logging
 
 WEB_THREADS = 8
@@ -43,11 +45,24 @@ def limits_from(config: CentralConfig) -> IngestLimits:
     )
 
 
+def auth_from(config: CentralConfig) -> AuthSettings:
+    login = config.login
+    return AuthSettings(
+        session_lifetime=timedelta(hours=login.session_hours),
+        lockout=LockoutPolicy(
+            max_failures=login.max_failures,
+            window=timedelta(minutes=login.failure_window_minutes),
+            duration=timedelta(minutes=login.lockout_minutes),
+        ),
+        behind_tls_proxy=config.web.behind_tls_proxy,
+    )
+
+
 def serve(config: CentralConfig) -> int:
     setup_logging(config.logging.level, config.log_dir / "central.log")
     db = connect(config)
     try:
-        app = create_app(CentralContext(db=db, limits=limits_from(config)))
+        app = create_app(CentralContext(db=db, limits=limits_from(config), auth=auth_from(config)))
         server: Any = bind_server(
             app,
             config.bind_host,

@@ -1,4 +1,4 @@
-"""Central's web app: the ingest API for stations, health and metrics.
+"""Central's web app: the ingest API for stations, the dashboard, health and metrics.
 
 `create_app` builds a fresh app from its collaborators and does nothing at
 import time, so tests make as many apps as they like.
@@ -8,26 +8,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from central.web.context import CentralContext
 
 
 def create_app(ctx: CentralContext) -> Flask:
-    from central.web import health, ingest
+    from central.web import admin, auth, csrf, health, ingest
 
     app = Flask(__name__)
     app.extensions["lta-central"] = ctx
     app.config["MAX_CONTENT_LENGTH"] = ctx.limits.max_body_bytes
+    if ctx.auth.behind_tls_proxy:
+        # One proxy hop: its X-Forwarded-For is the client (audit log), -Proto says https.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     app.register_blueprint(ingest.bp)
     app.register_blueprint(health.bp)
+    auth.init_app(app)
+    csrf.init_app(app)
+    app.register_blueprint(admin.bp)
+
+    @app.after_request
+    def dashboard_headers(response: Response) -> Response:
+        if not request.path.startswith("/api/"):
+            response.headers.setdefault("X-Frame-Options", "DENY")
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         if request.path.startswith("/api/"):
             code = (exc.name or "error").lower().replace(" ", "_")
             return jsonify({"error": {"code": code, "message": exc.description}}), exc.code
+        if exc.code is not None and exc.code >= 400:
+            # The dashboard's own page, keeping headers such as a 405's Allow.
+            headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+            return render_template("error.html", error=exc), exc.code, headers
         return exc
 
     @app.errorhandler(Exception)

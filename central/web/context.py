@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from central.db import Database
+from central.lockout import LockoutPolicy
 from central.ratelimit import RateLimiter
 
 
@@ -19,6 +21,19 @@ class IngestLimits:
     max_batch_results: int = 1000
     rate_limit_per_minute: int = 600
     rate_burst: int = 60
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """Dashboard sign-in: session length, lock-out, cookies (central/web/auth.py)."""
+
+    session_lifetime: timedelta = timedelta(hours=12)
+    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    # Behind a TLS proxy: cookies are Secure and the proxy's X-Forwarded-For/-Proto are trusted.
+    behind_tls_proxy: bool = False
+    # Sign-in attempts per source address (scrypt costs CPU; this caps what one client spends).
+    login_rate_per_minute: int = 30
+    login_burst: int = 10
 
 
 class CentralMetrics:
@@ -48,10 +63,13 @@ class CentralContext:
     db: Database
     limits: IngestLimits
     metrics: CentralMetrics = field(default_factory=CentralMetrics)
+    auth: AuthSettings = field(default_factory=AuthSettings)
     limiter: RateLimiter = field(init=False)
+    login_limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.limits.rate_limit_per_minute, self.limits.rate_burst)
+        self.login_limiter = RateLimiter(self.auth.login_rate_per_minute, self.auth.login_burst)
 
 
 def context() -> CentralContext:

@@ -92,8 +92,11 @@ def test_migrate_creates_the_schema_and_can_run_again(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
             )
         }
-    assert versions == [number for number, _ in migration_scripts()] == [1, 2]
+    numbers = [number for number, _ in migration_scripts()]
+    assert versions == numbers == list(range(1, len(numbers) + 1))
+    assert numbers[:3] == [1, 2, 3]
     assert {"stations", "results", "tracks", "heartbeats", "schema_version"} <= tables
+    assert {"users", "sessions", "login_failures", "audit_log"} <= tables
 
 
 def test_station_add_prints_the_token_once_and_stores_only_its_hash(

@@ -233,7 +233,7 @@ def test_malformed_generic_variable_is_an_error(env: dict[str, str], name: str) 
 def test_unknown_key_from_environment(env: dict[str, str]) -> None:
     message = config_error(None, {**env, "LTA_CENTRAL_WEB__PORT": "80"}).message
     assert message.startswith('Unknown config key "web.port" from environment variable')
-    assert "known keys in [web]: bind." in message
+    assert "known keys in [web]: bind, behind_tls_proxy." in message
 
 
 # --------------------------------------------------------------------------- bad values
@@ -310,7 +310,9 @@ def test_unknown_key_and_section_in_file(tmp_path: Path, env: dict[str, str]) ->
         "rate_burst."
     )
     assert problems[1].startswith("Unknown config section [db]")
-    assert "known sections: [database], [storage], [web], [ingest], [logging]" in problems[1]
+    assert (
+        "known sections: [database], [storage], [web], [ingest], [login], [logging]" in problems[1]
+    )
 
 
 # --------------------------------------------------------------------------- the database URL

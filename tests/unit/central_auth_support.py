@@ -1,0 +1,158 @@
+"""What the users, sign-in and admin tests share: one migrated database per module,
+emptied before each test, real users, and a signed-in Flask test client.
+
+Creating and migrating a database costs a third of a second, so each module
+migrates one (the `central_db` fixture here overrides conftest.py's) and
+every test starts from its tables emptied. Nothing is mocked: the app is
+central's real `create_app`, the database a real PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
+
+import psycopg
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from central.audit import CLI
+from central.db import Database, migrate, open_database
+from central.users import Role, add_user
+from central.web import create_app
+from central.web.context import AuthSettings, CentralContext, IngestLimits
+from shared.protocol import PROTOCOL_VERSION, Heartbeat
+from tests.conftest import _with_database as database_url_for
+
+ADMIN = "ada.admin"
+VIEWER = "victor.viewer"
+ADMIN_PASSWORD = "Trim-Admin-2025!"  # noqa: S105 - test accounts only
+VIEWER_PASSWORD = "Viewer-Pass-7731"  # noqa: S105
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+NO_RATE_LIMIT = IngestLimits(rate_limit_per_minute=1_000_000, rate_burst=1_000_000)
+#: Sign-in limits high enough that only the test about them ever meets them.
+AUTH = AuthSettings(login_rate_per_minute=100_000, login_burst=100_000)
+
+
+@pytest.fixture(scope="module")
+def module_db(
+    postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    name = f"lta_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    # A postgresql:// URL (not a conninfo string), so `lta-central` accepts it as configured.
+    url = database_url_for(postgres_admin_url, name)
+    db = open_database(url, tmp_path_factory.mktemp("unused-pg"), 1, 4)
+    try:
+        migrate(db)
+        yield db
+    finally:
+        db.close()
+        with psycopg.connect(postgres_admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def central_db(module_db: Database) -> Database:
+    """The module's database with every table emptied: what a fresh database holds."""
+    with module_db.pool.connection() as conn:
+        tables = conn.execute(
+            "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables "
+            "WHERE schemaname = 'public' AND tablename <> 'schema_version'"
+        ).fetchone()
+        assert tables is not None
+        conn.execute(f"TRUNCATE {tables[0]} RESTART IDENTITY CASCADE")
+    return module_db
+
+
+@dataclass(frozen=True)
+class Accounts:
+    admin: str = ADMIN
+    viewer: str = VIEWER
+
+
+@pytest.fixture
+def accounts(central_db: Database) -> Accounts:
+    """One admin and one viewer, added the way `lta-central user add` adds them."""
+    add_user(central_db, ADMIN, Role.ADMIN, ADMIN_PASSWORD, CLI)
+    add_user(central_db, VIEWER, Role.VIEWER, VIEWER_PASSWORD, CLI)
+    return Accounts()
+
+
+def make_client(db: Database, auth: AuthSettings = AUTH) -> FlaskClient:
+    app = create_app(CentralContext(db=db, limits=NO_RATE_LIMIT, auth=auth))
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+@pytest.fixture
+def client(central_db: Database) -> FlaskClient:
+    return make_client(central_db)
+
+
+def csrf_from(page: TestResponse) -> str:
+    found = CSRF_INPUT.search(page.get_data(as_text=True))
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def sign_in(
+    client: FlaskClient, name: str, password: str, next_page: str | None = None
+) -> TestResponse:
+    """Open the sign-in page, then submit its form as a browser would."""
+    form_page = client.get("/login")
+    assert form_page.status_code == 200
+    data = {"csrf_token": csrf_from(form_page), "name": name, "password": password}
+    if next_page is not None:
+        data["next"] = next_page
+    return client.post("/login", data=data)
+
+
+def signed_in(db: Database, name: str, password: str) -> FlaskClient:
+    client = make_client(db)
+    response = sign_in(client, name, password)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return client
+
+
+def page_csrf(client: FlaskClient, path: str = "/admin/stations") -> str:
+    """The CSRF token of the signed-in session, as its pages carry it (a 403 page too:
+    its top bar has the sign-out form)."""
+    return csrf_from(client.get(path))
+
+
+def is_login_redirect(response, target: str | None = None) -> bool:  # type: ignore[no-untyped-def]
+    if response.status_code not in (302, 303):
+        return False
+    location = urlsplit(response.headers["Location"])
+    if location.path != "/login":
+        return False
+    return target is None or parse_qs(location.query).get("next") == [target]
+
+
+def heartbeat_body(station: str) -> bytes:
+    beat = Heartbeat(
+        protocol_version=PROTOCOL_VERSION,
+        station_id=station,
+        agent_version="0.1.0-test",
+        sent_at=datetime(2025, 1, 6, 9, 0, tzinfo=UTC),
+        outbox_pending=0,
+        oldest_undelivered_age_s=None,
+        dead_letters=0,
+        last_error=None,
+    )
+    return beat.model_dump_json().encode()
+
+
+def audit_rows(db: Database) -> list[tuple[str, str, str | None, str | None, str | None]]:
+    """(actor, action, target, source_ip, detail), oldest first."""
+    with db.pool.connection() as conn:
+        return conn.execute(
+            "SELECT actor, action, target, source_ip, detail FROM audit_log ORDER BY id"
+        ).fetchall()
