@@ -27,9 +27,11 @@ $(POETRY):
 relock: $(POETRY)
 	bash scripts/relock.sh
 
-# The product's main job with an embedded default: simulate a station and analyse its files.
+# The product's main job with an embedded default: the whole system on this machine:
+# central (embedded PostgreSQL), two station agents syncing to it, two simulated stations.
+# `lta-agent demo` runs one agent alone.
 run: install
-	$(BIN)/lta-agent demo
+	$(BIN)/lta-central demo
 
 test: install
 	bash scripts/test.sh
