@@ -14,7 +14,8 @@ Definitions (DOMAIN.md "Process statistics", constants in 0010):
 - Confidence interval: Bissell's normal approximation,
   index +/- z * sqrt(1 / (9n) + index^2 / (2(n - 1))), applied to Cpk as well
   (with the within sigma it is an approximation, stated in 0010).
-- Fewer than 10 values, or zero spread, give `Unavailable`, never a number.
+- Fewer than 10 values, or zero spread (a sigma below 1e-12 of the largest
+  |value| or |limit|: rounding noise), give `Unavailable`, never a number.
 Values must be in production order: the within spread depends on it.
 """
 
@@ -33,6 +34,7 @@ from central.spc.series import (
     FloatArray,
     Unavailable,
     as_series,
+    negligible,
     too_few,
     zero_spread,
 )
@@ -222,6 +224,9 @@ def capability(
     mean = float(np.mean(x))
     overall = float(np.std(x, ddof=1))
     within_sigma = _WITHIN[method](x)
+    scale = max(
+        float(np.max(np.abs(x))), *(abs(v) for v in (spec.lower, spec.upper) if v is not None)
+    )
     return Capability(
         n=int(x.size),
         mean=mean,
@@ -229,15 +234,21 @@ def capability(
         sigma_within=within_sigma,
         within_method=method,
         spec=spec,
-        cpk=_estimate_or_reason("Cpk", mean, within_sigma, spec, int(x.size), confidence),
-        ppk=_estimate_or_reason("Ppk", mean, overall, spec, int(x.size), confidence),
+        cpk=_estimate_or_reason("Cpk", mean, within_sigma, scale, spec, int(x.size), confidence),
+        ppk=_estimate_or_reason("Ppk", mean, overall, scale, spec, int(x.size), confidence),
     )
 
 
 def _estimate_or_reason(
-    name: str, mean: float, sigma: float, spec: SpecLimits, n: int, confidence: float
+    name: str,
+    mean: float,
+    sigma: float,
+    scale: float,
+    spec: SpecLimits,
+    n: int,
+    confidence: float,
 ) -> IndexEstimate | Unavailable:
-    if sigma <= 0.0:
+    if negligible(sigma, scale):
         return zero_spread(name)
     return index_estimate(mean, sigma, spec, n, confidence)
 

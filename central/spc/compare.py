@@ -27,6 +27,7 @@ from central.spc.series import (
     Unavailable,
     UnavailableReason,
     as_series,
+    negligible,
     zero_spread,
 )
 from central.spc.special import chi2_sf, f_sf
@@ -52,7 +53,7 @@ class GroupSummary:
 
 
 @dataclass(frozen=True)
-class TestResult:
+class DifferenceTest:
     """A test statistic, its degrees of freedom and p-value."""
 
     name: str
@@ -72,9 +73,9 @@ class Comparison:
 
     groups: tuple[GroupSummary, ...]
     excluded: tuple[str, ...]  # stations with too few values to take part in the tests
-    anova: TestResult | Unavailable
-    welch: TestResult | Unavailable
-    kruskal: TestResult | Unavailable
+    anova: DifferenceTest | Unavailable
+    welch: DifferenceTest | Unavailable
+    kruskal: DifferenceTest | Unavailable
     alpha: float
 
     @property
@@ -103,21 +104,24 @@ def summarize(name: str, values: FloatArray) -> GroupSummary:
     )
 
 
-def one_way_anova(groups: list[FloatArray]) -> TestResult | Unavailable:
+def one_way_anova(groups: list[FloatArray]) -> DifferenceTest | Unavailable:
     """F = between-group mean square / within-group mean square, df (k - 1, N - k)."""
     k = len(groups)
     total = sum(g.size for g in groups)
     grand = float(sum(float(np.sum(g)) for g in groups)) / total
     between = sum(g.size * (float(np.mean(g)) - grand) ** 2 for g in groups)
     within = sum(float(np.sum((g - np.mean(g)) ** 2)) for g in groups)
-    if within <= 0.0:
+    largest = max(float(np.max(np.abs(g))) for g in groups)
+    if negligible(float(np.sqrt(within / total)), largest):
         return zero_spread("ANOVA (no station's values vary)")
     df1, df2 = k - 1, total - k
     statistic = (between / df1) / (within / df2)
-    return TestResult("one-way ANOVA", statistic, float(df1), float(df2), f_sf(statistic, df1, df2))
+    return DifferenceTest(
+        "one-way ANOVA", statistic, float(df1), float(df2), f_sf(statistic, df1, df2)
+    )
 
 
-def welch_anova(groups: list[FloatArray]) -> TestResult | Unavailable:
+def welch_anova(groups: list[FloatArray]) -> DifferenceTest | Unavailable:
     """Welch's F for unequal variances, with its fractional denominator df.
 
     w_i = n_i / s_i^2, m = sum w_i mean_i / sum w_i,
@@ -128,7 +132,10 @@ def welch_anova(groups: list[FloatArray]) -> TestResult | Unavailable:
     k = len(groups)
     sizes = np.array([g.size for g in groups], dtype=np.float64)
     variances = np.array([np.var(g, ddof=1) for g in groups])
-    if np.any(variances <= 0.0):
+    if any(
+        negligible(float(np.sqrt(v)), float(np.max(np.abs(g))))
+        for v, g in zip(variances, groups, strict=True)
+    ):
         return zero_spread("Welch's ANOVA (a station's values do not vary)")
     means = np.array([np.mean(g) for g in groups])
     weights = sizes / variances
@@ -137,7 +144,9 @@ def welch_anova(groups: list[FloatArray]) -> TestResult | Unavailable:
     tail = float(np.sum((1.0 - weights / np.sum(weights)) ** 2 / (sizes - 1.0)))
     statistic = spread / (1.0 + 2.0 * (k - 2) * tail / (k * k - 1))
     df2 = (k * k - 1) / (3.0 * tail)
-    return TestResult("Welch's ANOVA", statistic, float(k - 1), df2, f_sf(statistic, k - 1.0, df2))
+    return DifferenceTest(
+        "Welch's ANOVA", statistic, float(k - 1), df2, f_sf(statistic, k - 1.0, df2)
+    )
 
 
 def average_ranks(values: FloatArray) -> FloatArray:
@@ -152,7 +161,7 @@ def average_ranks(values: FloatArray) -> FloatArray:
     return ranks
 
 
-def kruskal_wallis(groups: list[FloatArray]) -> TestResult | Unavailable:
+def kruskal_wallis(groups: list[FloatArray]) -> DifferenceTest | Unavailable:
     """H = 12 / (N (N + 1)) sum R_i^2 / n_i - 3 (N + 1), divided by the tie correction.
 
     The correction is 1 - sum (t^3 - t) / (N^3 - N) over groups of t tied
@@ -172,7 +181,7 @@ def kruskal_wallis(groups: list[FloatArray]) -> TestResult | Unavailable:
         return zero_spread("Kruskal-Wallis (every value is the same)")
     h /= correction
     df = len(groups) - 1
-    return TestResult("Kruskal-Wallis", h, float(df), None, chi2_sf(h, df))
+    return DifferenceTest("Kruskal-Wallis", h, float(df), None, chi2_sf(h, df))
 
 
 def compare_groups(groups: Mapping[str, ArrayLike], *, alpha: float = DEFAULT_ALPHA) -> Comparison:

@@ -35,6 +35,7 @@ from central.spc.series import (
     Unavailable,
     as_series,
     frozen,
+    negligible,
     too_few,
     zero_spread,
 )
@@ -151,7 +152,7 @@ def estimate_limits(values: ArrayLike) -> Limits | Unavailable:
     if x.size < MIN_POINTS:
         return too_few("control limits", MIN_POINTS, int(x.size))
     sigma = float(np.mean(np.abs(np.diff(x)))) / D2
-    if sigma <= 0.0:
+    if negligible(sigma, float(np.max(np.abs(x)))):
         return zero_spread("a control chart's sigma")
     return Limits(centre=float(np.mean(x)), sigma=sigma)
 

@@ -34,6 +34,7 @@ from central.spc.series import (
     Unavailable,
     as_series,
     frozen,
+    negligible,
     require_positive,
     too_few,
     zero_spread,
@@ -92,7 +93,7 @@ def estimate_baseline(
         return too_few("a drift baseline", points, int(x.size))
     head = x[:points]
     sd = float(np.std(head, ddof=1))
-    if sd <= 0.0:
+    if negligible(sd, float(np.max(np.abs(head)))):
         return zero_spread("the baseline's standard deviation")
     return Baseline(mean=float(np.mean(head)), sd=sd, points=points)
 
