@@ -16,8 +16,9 @@ the baseline values, the "standard deviations of a baseline" of DOMAIN.md.
   limits mean +/- L sd sqrt(lambda / (2 - lambda) (1 - (1 - lambda)^(2i)))
   with L = 3 (the exact, time-varying limits, which start narrow); an alarm
   is z_i strictly outside them.
-The loops are plain Python: a model page over 90 days has a few thousand
-units per station, well under a millisecond per thousand.
+CUSUM is vectorised (Lindley's identity); the EWMA recursion is a plain loop,
+about 0.2 ms per thousand values: a model page over 90 days has a few
+thousand units per station.
 """
 
 from __future__ import annotations
@@ -176,6 +177,16 @@ def _baseline(
     return baseline if baseline is not None else estimate_baseline(x, baseline_points)
 
 
+def _reflected_sum(steps: FloatArray) -> FloatArray:
+    """C_i = max(0, C_(i-1) + steps_i), C_(-1) = 0, without a Python loop.
+
+    Lindley's identity: the reflected sum equals S_i - min(0, S_0, ..., S_i)
+    with S the running sum of the steps. Where C is 0 it is exactly 0.
+    """
+    running = np.cumsum(steps)
+    return np.maximum(running - np.minimum(np.minimum.accumulate(running), 0.0), 0.0)
+
+
 def cusum(
     values: ArrayLike,
     *,
@@ -191,16 +202,8 @@ def cusum(
     base = _baseline(x, baseline, baseline_points)
     if isinstance(base, Unavailable):
         return base
-    target_up = base.mean + k * base.sd
-    target_down = base.mean - k * base.sd
-    upper = np.empty(x.size)
-    lower = np.empty(x.size)
-    high = low = 0.0
-    for i, value in enumerate(x.tolist()):
-        high = max(0.0, high + value - target_up)
-        low = max(0.0, low + target_down - value)
-        upper[i] = high
-        lower[i] = low
+    upper = _reflected_sum(x - (base.mean + k * base.sd))
+    lower = _reflected_sum((base.mean - k * base.sd) - x)
     limit = h * base.sd
     return Cusum(
         baseline=base,

@@ -225,6 +225,20 @@ def test_cusum_sums_are_never_negative_and_mirror_each_other(
 
 @settings(max_examples=200, deadline=None)
 @given(values=series, base=baselines)
+def test_cusum_matches_its_recursion_step_by_step(values: list[float], base: Baseline) -> None:
+    # The implementation uses Lindley's identity; the definition is the recursion.
+    result = as_cusum(cusum(values, baseline=base))
+    high = low = 0.0
+    scale = base.sd * len(values) + max(abs(v - base.mean) for v in values)
+    for i, value in enumerate(values):
+        high = max(0.0, high + value - (base.mean + 0.5 * base.sd))
+        low = max(0.0, low + (base.mean - 0.5 * base.sd) - value)
+        assert result.upper[i] == pytest.approx(high, abs=1e-12 * scale)
+        assert result.lower[i] == pytest.approx(low, abs=1e-12 * scale)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=series, base=baselines)
 def test_ewma_matches_its_closed_form(values: list[float], base: Baseline) -> None:
     # z_i = (1 - l)^i mean + sum_j l (1 - l)^(i - j) x_j, computed term by term.
     result = as_ewma(ewma(values, baseline=base))
