@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from psycopg.types.json import Jsonb
 
+from central import rollups
 from central.db import Database
 from shared.models import FileResult, document_json
 from shared.protocol import IngestBatch, IngestResponse, Rejected, StationResult
@@ -137,6 +139,33 @@ def _track_rows(item: StationResult) -> list[tuple[Any, ...]]:
     ]
 
 
+def copy_new(
+    cur: psycopg.Cursor[Any],
+    fresh: list[Screened],
+    station_pk: int,
+    agent_version: str,
+    fail_bins: list[rollups.FailBins] | None = None,
+) -> None:
+    """COPY results not stored yet, their tracks, and their rollups (caller's transaction).
+
+    `lta-central seed` writes through here too, so seeded rows are ingested rows.
+    fail_bins: precomputed by a caller that has the curves as arrays; else from the blobs.
+    """
+    with cur.copy(f"COPY results ({RESULT_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(RESULT_TYPES)
+        for entry in fresh:
+            copy.write_row(_result_row(entry, station_pk, agent_version))
+    with cur.copy(f"COPY tracks ({TRACK_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(TRACK_TYPES)
+        for entry in fresh:
+            for row in _track_rows(entry.item):
+                copy.write_row(row)
+    # The dashboard's rollups, in the same transaction (central/rollups.py).
+    if fail_bins is None:
+        fail_bins = rollups.fail_bins_of(entry.item for entry in fresh)
+    rollups.record(cur, [UUID(entry.item.result_id) for entry in fresh], fail_bins)
+
+
 def store_batch(
     db: Database, station_pk: int, station_name: str, batch: IngestBatch
 ) -> IngestResponse:
@@ -161,19 +190,7 @@ def store_batch(
             fresh = [entry for entry in keep if entry.item.result_id not in present]
             with conn.cursor() as cur:
                 if fresh:
-                    with cur.copy(
-                        f"COPY results ({RESULT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
-                    ) as copy:
-                        copy.set_types(RESULT_TYPES)
-                        for entry in fresh:
-                            copy.write_row(_result_row(entry, station_pk, batch.agent_version))
-                    with cur.copy(
-                        f"COPY tracks ({TRACK_COLUMNS}) FROM STDIN (FORMAT BINARY)"
-                    ) as copy:
-                        copy.set_types(TRACK_TYPES)
-                        for entry in fresh:
-                            for row in _track_rows(entry.item):
-                                copy.write_row(row)
+                    copy_new(cur, fresh, station_pk, batch.agent_version)
                 cur.execute("UPDATE stations SET last_seen_at = now() WHERE id = %s", (station_pk,))
     fresh_ids = {entry.item.result_id for entry in fresh}
     return IngestResponse(

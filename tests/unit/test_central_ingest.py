@@ -111,7 +111,7 @@ def module_db(
 def central_db(module_db: Database) -> Database:
     """The module's database with every table emptied: what a fresh database holds."""
     with module_db.pool.connection() as conn:
-        conn.execute("TRUNCATE heartbeats, tracks, results, stations RESTART IDENTITY")
+        conn.execute("TRUNCATE heartbeats, tracks, results, stations RESTART IDENTITY CASCADE")
     return module_db
 
 
