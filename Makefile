@@ -54,3 +54,21 @@ bench: install
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .coverage* htmlcov
+
+.PHONY: build build-test
+
+# PyInstaller and its helpers: the lock's optional "build" group, only for `make build`.
+$(VENV)/.installed-build: $(VENV)/.installed poetry.lock
+	$(BIN)/python scripts/lock_requirements.py --groups build > $(VENV)/requirements.build.txt
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(VENV)/requirements.build.txt
+	touch $@
+
+# The agent as a one-folder app (build/out/lta-agent/) and the Linux package that
+# installer/linux/install.sh installs from (docs/install.md, docs/decisions/0009).
+build: $(VENV)/.installed-build
+	bash build/build.sh
+
+# Builds, installs into a temporary root, runs the frozen agent on a real station file,
+# restarts it from another directory (no recompile), upgrades and uninstalls it.
+build-test: build
+	$(BIN)/python build/smoke_test.py
