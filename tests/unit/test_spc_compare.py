@@ -126,8 +126,14 @@ def agrees(ours: DifferenceTest, statistic: float, p_value: float, rel: float) -
         assert ours.statistic == pytest.approx(0.0, abs=1e-12)
         assert ours.p_value == pytest.approx(1.0)
         return
-    assert ours.statistic == pytest.approx(statistic, rel=rel)
-    assert ours.p_value == pytest.approx(p_value, abs=1e-10)
+    assert ours.statistic == pytest.approx(statistic, rel=rel, abs=1e-9)
+    if statistic < 1e-6:
+        # Stations with (nearly) identical ranks: scipy's H is rounding noise of ~1e-13 where
+        # ours is exactly 0, and a chi-square(1) tail near 0 moves like sqrt(H).
+        assert ours.p_value == pytest.approx(p_value, abs=1e-3)
+    else:
+        assert ours.p_value == pytest.approx(p_value, abs=1e-10)
+    assert type(ours.statistic) is float and type(ours.p_value) is float
 
 
 @settings(max_examples=200, deadline=None)
