@@ -180,7 +180,7 @@ def imr_chart(
     used = 0
     if limits is None:
         used = x.size if baseline is None else baseline
-        if not 0 < used <= x.size:
+        if baseline is not None and not 0 < baseline <= x.size:
             raise SpcInputError(
                 SpcErrorCode.BAD_PARAMETER,
                 f"baseline must be between 1 and the {x.size} values, got {baseline}",

@@ -259,6 +259,7 @@ def test_given_limits_are_used_as_they_are() -> None:
 
 
 def test_too_few_points_or_no_spread_give_a_reason() -> None:
+    assert isinstance(imr_chart([]), Unavailable)
     short = imr_chart([1.0, 2.0, 3.0])
     assert isinstance(short, Unavailable)
     assert short.reason is UnavailableReason.TOO_FEW_POINTS
