@@ -159,6 +159,7 @@ def _form(error: str | None, notice: str | None, name: str, status: int) -> tupl
         "login.html",
         error=error,
         lock_notice=notice,
+        changed=request.args.get("changed") == "1",
         name=name,
         next=safe_next(request.values.get("next")),
     )
@@ -217,6 +218,44 @@ def _sign_in() -> Any:
         samesite="Lax",
         secure=ctx.auth.behind_tls_proxy,
     )
+    return response
+
+
+@bp.get("/account")
+@login_required
+def account() -> Any:
+    return _account_page(None, 200)
+
+
+def _account_page(error: str | None, status: int) -> tuple[str, int]:
+    user = current_user()
+    assert user is not None  # noqa: S101 - behind login_required
+    details = users.get_user(context().db, user.name)
+    return render_template("account.html", account=details, error=error), status
+
+
+@bp.post("/account/password")
+@login_required
+def change_password() -> Any:
+    """Users change their own password; the current one is asked for first, and a wrong
+    one counts towards the lock-out like a failed sign-in."""
+    ctx = context()
+    user = current_user()
+    assert user is not None  # noqa: S101 - behind login_required
+    new = request.form.get("new_password", "")
+    if new != request.form.get("confirm_password", ""):
+        return _account_page("The two new passwords differ; nothing was changed.", 400)
+    if users.check_login(ctx.db, user.name, request.form.get("current_password", "")).user is None:
+        lockout.record_failure(ctx.db, user.name, ctx.auth.lockout)
+        audit.record(ctx.db, actor(), Action.LOGIN_FAILED, detail="wrong current password")
+        return _account_page("The current password is wrong; nothing was changed.", 400)
+    try:
+        users.set_password(ctx.db, user.name, new, actor())
+    except users.UserError as exc:
+        return _account_page(exc.message, 400)
+    # Every session of the user has ended, this one too: sign in again with the new password.
+    response = redirect(url_for("auth.login", changed=1), 303)
+    response.delete_cookie(SESSION_COOKIE, path="/", samesite="Lax", httponly=True)
     return response
 
 

@@ -22,7 +22,7 @@ from central import lockout
 from central.db import Database
 from central.lockout import LockoutPolicy
 from central.stations import add_station
-from central.users import list_users
+from central.users import check_login, list_users
 from central.web.auth import SESSION_COOKIE, safe_next
 from central.web.context import AuthSettings
 from shared.protocol import HEARTBEAT_PATH, RESULTS_PATH
@@ -164,6 +164,66 @@ def test_a_planted_session_cookie_is_replaced_at_sign_in(
     cookie = client.get_cookie(SESSION_COOKIE)
     assert cookie is not None and cookie.value != "planted-by-someone-else-0123456789"
     assert len(session_rows(central_db)) == 1
+
+
+# --------------------------------------------------------------------------- your own account
+
+
+def test_the_account_page_is_for_signed_in_users(
+    client: FlaskClient, central_db: Database, accounts: Accounts
+) -> None:
+    assert is_login_redirect(client.get("/account"), "/account")
+    refused = client.post("/account/password", data={"csrf_token": csrf_from(client.get("/login"))})
+    assert refused.status_code == 403  # no session: no session token either
+    viewer = signed_in(central_db, VIEWER, VIEWER_PASSWORD)
+    page = viewer.get("/account")
+    assert page.status_code == 200
+    assert '<td class="mono">victor.viewer</td>' in page.get_data(as_text=True)
+
+
+def test_users_change_their_own_password(central_db: Database, accounts: Accounts) -> None:
+    viewer = signed_in(central_db, VIEWER, VIEWER_PASSWORD)
+    other_device = signed_in(central_db, VIEWER, VIEWER_PASSWORD)
+    new = "A-New-Viewer-Pass-2"
+    token = page_csrf(viewer, "/account")
+    for current, password, again, message in (
+        (VIEWER_PASSWORD, new, new + "x", "The two new passwords differ"),
+        ("not-it-at-all", new, new, "The current password is wrong"),
+        (VIEWER_PASSWORD, "short", "short", "use at least 10"),
+    ):
+        form = {"current_password": current, "new_password": password, "confirm_password": again}
+        refused = viewer.post("/account/password", data={"csrf_token": token, **form})
+        assert refused.status_code == 400, message
+        assert message in refused.get_data(as_text=True), message
+    assert check_login_ok(central_db, VIEWER, VIEWER_PASSWORD)
+    assert audit_rows(central_db)[-1][1:] == (
+        "login_failed",
+        None,
+        "127.0.0.1",
+        "wrong current password",
+    )
+
+    done = viewer.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": VIEWER_PASSWORD,
+            "new_password": new,
+            "confirm_password": new,
+        },
+    )
+    assert done.status_code == 303
+    notice = viewer.get(done.headers["Location"])
+    assert 'id="password-changed"' in notice.get_data(as_text=True)
+    assert is_login_redirect(viewer.get("/account"))
+    assert is_login_redirect(other_device.get("/account"))  # signed out everywhere
+    assert not check_login_ok(central_db, VIEWER, VIEWER_PASSWORD)
+    assert check_login_ok(central_db, VIEWER, new)
+    assert audit_rows(central_db)[-1][:3] == (VIEWER, "user.password", VIEWER)
+
+
+def check_login_ok(db: Database, name: str, password: str) -> bool:
+    return check_login(db, name, password).user is not None
 
 
 # --------------------------------------------------------------------------- lock-out

@@ -367,3 +367,55 @@ def test_cli_reads_the_password_from_a_real_pipe(
     assert check_login(central_db, "piped", PASSWORD).user is not None
     assert get_user(central_db, "piped") is not None
     assert audit_rows(central_db)[-1][:3] == (CLI.name, "user.add", "piped")
+
+
+def _run_on_a_terminal(env: dict[str, str], argv: list[str], typed: list[str]) -> tuple[int, str]:
+    """Run `lta-central` with a pseudo-terminal as its controlling terminal and type lines."""
+    import fcntl
+    import pty
+    import termios
+
+    master, slave = pty.openpty()
+
+    def become_terminal_owner() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "central.cli", *argv],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        preexec_fn=become_terminal_owner,  # a test: no threads started in the child
+    )
+    os.close(slave)
+    seen = b""
+    for line in typed:
+        while b": " not in seen.rsplit(b"\n", 1)[-1]:  # wait for the prompt
+            seen += os.read(master, 1024)
+        os.write(master, line.encode() + b"\n")
+        seen = b""
+    output = b""
+    try:
+        while chunk := os.read(master, 1024):
+            output += chunk
+    except OSError:  # the terminal closes when the process ends
+        pass
+    os.close(master)
+    return process.wait(timeout=60), output.decode(errors="replace")
+
+
+def test_cli_prompts_twice_at_a_terminal(cli_env: dict[str, str], central_db: Database) -> None:
+    code, output = _run_on_a_terminal(
+        cli_env, ["user", "add", "typed", "--role", "viewer"], [PASSWORD, PASSWORD]
+    )
+    assert code == 0, output
+    assert PASSWORD not in output  # not echoed
+    assert check_login(central_db, "typed", PASSWORD).user is not None
+
+    code, output = _run_on_a_terminal(
+        cli_env, ["user", "add", "typo", "--role", "viewer"], [PASSWORD, PASSWORD + "x"]
+    )
+    assert code == EXIT_FAILED and "The two passwords differ" in output
+    assert get_user(central_db, "typo") is None
