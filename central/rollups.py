@@ -170,7 +170,8 @@ def bin_failing_points(
     finite_x = x[np.isfinite(x)]
     if not outside.any() or finite_x.size < 2:
         return None
-    start, travel = float(finite_x.min()), float(finite_x.max() - finite_x.min())
+    start, end = float(finite_x.min()), float(finite_x.max())
+    travel = end - start  # Python floats: inf, not a warning, when beyond float range
     failing = x[outside & np.isfinite(x)]
     if not np.isfinite(travel) or travel <= 0 or failing.size == 0:
         return None

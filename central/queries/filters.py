@@ -1,0 +1,153 @@
+"""What a dashboard view is filtered by: a date range, stations, models.
+
+The same filters live in the page's URL (`?from=2025-01-01&to=2025-03-31&
+station=line-1&model=8340-1`), so a link shows a colleague the same view:
+`Filters.from_query` reads them back and refuses what it cannot read with a
+message that says what to type instead.
+
+Days are production days: the date of a result's `made_at` (its test time on
+the station's own clock, else its analysis time in UTC; migration 004).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from psycopg import sql
+
+MAX_NAME = 128  # shared.models.Name
+MAX_VALUES = 50  # stations or models in one filter
+MAX_SPAN_DAYS = 3660  # ten years: a window beyond that is a typing mistake
+
+
+class QueryErrorCode(StrEnum):
+    """Stable codes for requests the data layer refuses (the pages answer 400)."""
+
+    INVALID_FILTER = "invalid_filter"
+    INVALID_CURSOR = "invalid_cursor"
+
+
+class QueryError(ValueError):
+    """A filter, cursor or limit that cannot be used; the message says what to send."""
+
+    def __init__(self, code: QueryErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+def _bad(message: str) -> QueryError:
+    return QueryError(QueryErrorCode.INVALID_FILTER, message)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """start/end: first and last production day included (None: unbounded)."""
+
+    start: date | None = None
+    end: date | None = None
+    stations: tuple[str, ...] = field(default=())
+    models: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.start and self.end and self.start > self.end:
+            raise _bad(f"The range starts ({self.start}) after it ends ({self.end}).")
+        if self.start and self.end and (self.end - self.start).days > MAX_SPAN_DAYS:
+            raise _bad(f"A range of at most {MAX_SPAN_DAYS} days, please.")
+        for kind, values in (("station", self.stations), ("model", self.models)):
+            if len(values) > MAX_VALUES:
+                raise _bad(f"At most {MAX_VALUES} {kind}s in one filter.")
+            if any(not v or len(v) > MAX_NAME for v in values):
+                raise _bad(f"A {kind} name is 1 to {MAX_NAME} characters.")
+
+    @classmethod
+    def last_days(cls, days: int, today: date, **others: tuple[str, ...]) -> Filters:
+        """The `days` production days ending with today (today included)."""
+        return cls(start=today - timedelta(days=days - 1), end=today, **others)
+
+    def with_models(self, *models: str) -> Filters:
+        return Filters(self.start, self.end, self.stations, tuple(models))
+
+    @property
+    def since(self) -> datetime | None:
+        """Lower bound on made_at (inclusive)."""
+        return None if self.start is None else datetime.combine(self.start, time.min)
+
+    @property
+    def before(self) -> datetime | None:
+        """Upper bound on made_at (exclusive): the day after `end` begins."""
+        return None if self.end is None else datetime.combine(self.end + timedelta(1), time.min)
+
+    def where(self, alias: str = "r", day_column: str | None = None) -> sql.Composed:
+        """`WHERE ...` for these filters on a table with model and station_pk columns.
+
+        Only the filters that are set appear, so every query is planned for the
+        indexes it can use. day_column: filter that date column (rollups)
+        instead of `made_at`.
+        """
+        table = sql.Identifier(alias)
+        terms: list[sql.Composable] = [sql.SQL("TRUE")]
+        if day_column is None:
+            if self.since is not None:
+                terms.append(sql.SQL("{}.made_at >= {}").format(table, sql.Literal(self.since)))
+            if self.before is not None:
+                terms.append(sql.SQL("{}.made_at < {}").format(table, sql.Literal(self.before)))
+        else:
+            day = sql.Identifier(alias, day_column)
+            if self.start is not None:
+                terms.append(sql.SQL("{} >= {}").format(day, sql.Literal(self.start)))
+            if self.end is not None:
+                terms.append(sql.SQL("{} <= {}").format(day, sql.Literal(self.end)))
+        if self.models:
+            terms.append(
+                sql.SQL("{}.model = ANY({})").format(table, sql.Literal(list(self.models)))
+            )
+        if self.stations:
+            terms.append(
+                sql.SQL("{}.station_pk IN (SELECT id FROM stations WHERE name = ANY({}))").format(
+                    table, sql.Literal(list(self.stations))
+                )
+            )
+        return sql.SQL("WHERE ") + sql.SQL(" AND ").join(terms)
+
+    @classmethod
+    def from_query(cls, pairs: Iterable[tuple[str, str]]) -> Filters:
+        """Filters from URL query pairs (`from`, `to`, `station`, `model`; others ignored)."""
+        start = end = None
+        stations: list[str] = []
+        models: list[str] = []
+        for key, raw in pairs:
+            value = raw.strip()
+            if key == "from" and value:
+                start = _day(value, "from")
+            elif key == "to" and value:
+                end = _day(value, "to")
+            elif key == "station" and value:
+                stations.append(value)
+            elif key == "model" and value:
+                models.append(value)
+        return cls(start, end, tuple(dict.fromkeys(stations)), tuple(dict.fromkeys(models)))
+
+    def to_query(self) -> list[tuple[str, str]]:
+        """The URL query pairs that `from_query` reads back as these filters."""
+        pairs = []
+        if self.start:
+            pairs.append(("from", self.start.isoformat()))
+        if self.end:
+            pairs.append(("to", self.end.isoformat()))
+        pairs += [("station", s) for s in self.stations]
+        pairs += [("model", m) for m in self.models]
+        return pairs
+
+
+def _day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _bad(f"'{name}' must be a date as YYYY-MM-DD, not {value[:40]!r}.") from None

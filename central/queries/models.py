@@ -1,0 +1,214 @@
+"""One model over a window: counts over time, SPC series, failing positions, near misses.
+
+Counts, near misses and failing positions are sums of the day rollups
+(central/rollups.py): a year of a model is a few thousand rollup rows, not
+its tracks. The SPC series is the only per-unit read: the latest `limit`
+tracks of the model in the window, through the (model, made_at) index.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import sql
+
+from central.db import Database
+from central.queries.counts import COUNT_SUMS, COUNT_WIDTH, StatusCounts
+from central.queries.filters import Filters, QueryError, QueryErrorCode
+from central.rollups import FAIL_BINS
+
+DEFAULT_SERIES_LIMIT = 2000
+MAX_SERIES_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class Spread:
+    """n, mean and sample standard deviation (None below 2 values) from rollup sums."""
+
+    n: int
+    mean: float | None
+    sd: float | None
+
+    @classmethod
+    def of(cls, n: Any, total: Any, squares: Any) -> Spread:
+        count = int(n or 0)
+        if count == 0:
+            return cls(0, None, None)
+        s, q = float(total or 0), float(squares or 0)
+        mean = s / count
+        sd = math.sqrt(max(0.0, (q - s * s / count) / (count - 1))) if count > 1 else None
+        return cls(count, mean, sd)
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    model: str  # '' for files that named no model
+    counts: StatusCounts
+    first_day: date
+    last_day: date
+    stations: int
+    fail_points: int
+    sigma: Spread  # sigma gradient of analysed tracks
+    linearity_ratio: Spread  # linearity error / spec of tracks with a spec
+
+
+@dataclass(frozen=True)
+class DailyCounts:
+    day: date
+    station: str
+    counts: StatusCounts
+
+
+@dataclass(frozen=True)
+class UnitPoint:
+    """One analysed track of one unit, as SPC charts plot it."""
+
+    made_at: datetime
+    result_id: UUID
+    station: str
+    serial: str | None
+    track_id: str
+    status: str
+    sigma_gradient: float
+    sigma_threshold: float | None
+    linearity_error: float
+    linearity_spec: float | None
+
+
+@dataclass(frozen=True)
+class SpcSeries:
+    """Points oldest first. truncated: the window holds more than `limit` (the latest
+    are kept). left_out: tracks in the window without metrics (Error tracks)."""
+
+    points: list[UnitPoint]
+    truncated: bool
+    left_out: int
+
+
+@dataclass(frozen=True)
+class FailPositions:
+    """Failing points per twentieth of the travel (bin 0 = first 5 %): all stations and each."""
+
+    points: tuple[int, ...]
+    tracks: tuple[int, ...]  # tracks with at least one failing point in the bin
+    by_station: dict[str, tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class NearMisses:
+    station: str
+    near_misses: int  # passing tracks with under 20 % margin
+    tracks: int
+
+
+def _rollup_where(filters: Filters) -> sql.Composed:
+    return filters.where("d", day_column="day")
+
+
+def model_summaries(db: Database, filters: Filters) -> list[ModelSummary]:
+    """Every model with units in the filters' window, by name."""
+    query = sql.SQL(
+        "SELECT d.model, {sums}, MIN(d.day), MAX(d.day), COUNT(DISTINCT d.station_pk), "
+        "SUM(d.fail_points), SUM(d.sigma_n), SUM(d.sigma_sum), SUM(d.sigma_sumsq), "
+        "SUM(d.lin_n), SUM(d.ratio_sum), SUM(d.ratio_sumsq) "
+        "FROM rollup_daily d {where} GROUP BY d.model ORDER BY d.model"
+    ).format(sums=COUNT_SUMS, where=_rollup_where(filters))
+    with db.pool.connection() as conn:
+        rows = conn.execute(query).fetchall()
+    w = COUNT_WIDTH
+    return [
+        ModelSummary(
+            model=row[0],
+            counts=StatusCounts.of(row[1 : 1 + w]),
+            first_day=row[w + 1],
+            last_day=row[w + 2],
+            stations=int(row[w + 3]),
+            fail_points=int(row[w + 4] or 0),
+            sigma=Spread.of(*row[w + 5 : w + 8]),
+            linearity_ratio=Spread.of(*row[w + 8 : w + 11]),
+        )
+        for row in rows
+    ]
+
+
+def daily_counts(db: Database, model: str, filters: Filters) -> list[DailyCounts]:
+    """Pass / warning / fail (and the rest) per production day and station, oldest first."""
+    query = sql.SQL(
+        "SELECT d.day, s.name, {sums} FROM rollup_daily d JOIN stations s ON s.id = d.station_pk "
+        "{where} GROUP BY d.day, s.name ORDER BY d.day, s.name"
+    ).format(sums=COUNT_SUMS, where=_rollup_where(filters.with_models(model)))
+    with db.pool.connection() as conn:
+        rows = conn.execute(query).fetchall()
+    return [DailyCounts(row[0], row[1], StatusCounts.of(row[2:])) for row in rows]
+
+
+def spc_series(
+    db: Database, model: str, filters: Filters, limit: int = DEFAULT_SERIES_LIMIT
+) -> SpcSeries:
+    """Sigma gradient and linearity error per analysed track in production order.
+
+    The latest `limit` tracks of the window, returned oldest first; a station
+    filter gives one station's series (drift is per model and station).
+    """
+    if not 1 <= limit <= MAX_SERIES_LIMIT:
+        raise QueryError(
+            QueryErrorCode.INVALID_FILTER, f"A series holds 1 to {MAX_SERIES_LIMIT} points."
+        )
+    where = filters.with_models(model).where("r")
+    points = sql.SQL(
+        "SELECT r.made_at, r.result_id, s.name, r.serial, t.track_id, t.status, "
+        "t.sigma_gradient, t.sigma_threshold, t.linearity_error, t.linearity_spec "
+        "FROM results r JOIN tracks t ON t.result_id = r.result_id "
+        "JOIN stations s ON s.id = r.station_pk "
+        "{where} AND t.sigma_gradient IS NOT NULL AND t.linearity_error IS NOT NULL "
+        "ORDER BY r.made_at DESC, r.result_id DESC, t.track_id DESC LIMIT {limit}"
+    ).format(where=where, limit=sql.Literal(limit + 1))
+    missing = sql.SQL(
+        "SELECT COUNT(*) FROM results r JOIN tracks t ON t.result_id = r.result_id "
+        "{where} AND (t.sigma_gradient IS NULL OR t.linearity_error IS NULL)"
+    ).format(where=where)
+    with db.pool.connection() as conn:
+        rows = conn.execute(points).fetchall()
+        left_out = conn.execute(missing).fetchone()
+    kept = [UnitPoint(*row) for row in rows[:limit]]
+    kept.reverse()
+    return SpcSeries(
+        points=kept, truncated=len(rows) > limit, left_out=int(left_out[0]) if left_out else 0
+    )
+
+
+def fail_positions(db: Database, model: str, filters: Filters) -> FailPositions:
+    """Where along the travel the model's failing points lie, from the bin rollup."""
+    query = sql.SQL(
+        "SELECT s.name, d.bin, SUM(d.points), SUM(d.tracks) FROM rollup_fail_bins d "
+        "JOIN stations s ON s.id = d.station_pk {where} GROUP BY s.name, d.bin"
+    ).format(where=_rollup_where(filters.with_models(model)))
+    with db.pool.connection() as conn:
+        rows = conn.execute(query).fetchall()
+    points, tracks = [0] * FAIL_BINS, [0] * FAIL_BINS
+    by_station: dict[str, list[int]] = {}
+    for station, bin_number, n, t in rows:  # at most stations x 20 rows
+        index = int(bin_number) - 1
+        points[index] += int(n)
+        tracks[index] += int(t)
+        by_station.setdefault(station, [0] * FAIL_BINS)[index] += int(n)
+    return FailPositions(
+        points=tuple(points),
+        tracks=tuple(tracks),
+        by_station={name: tuple(bins) for name, bins in sorted(by_station.items())},
+    )
+
+
+def near_misses(db: Database, model: str, filters: Filters) -> list[NearMisses]:
+    """Near misses per station (passes with under 20 % margin), by station name."""
+    query = sql.SQL(
+        "SELECT s.name, SUM(d.near_misses), SUM(d.tracks) FROM rollup_daily d "
+        "JOIN stations s ON s.id = d.station_pk {where} GROUP BY s.name ORDER BY s.name"
+    ).format(where=_rollup_where(filters.with_models(model)))
+    with db.pool.connection() as conn:
+        rows = conn.execute(query).fetchall()
+    return [NearMisses(name, int(n), int(t)) for name, n, t in rows]

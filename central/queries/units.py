@@ -1,0 +1,169 @@
+"""Units: search by serial, model, station and date with keyset paging; one unit in full.
+
+Search results are newest first, paged by a cursor holding the last row's
+(made_at, result_id), so page 50 costs what page 1 does (no OFFSET). A serial
+matches by case-insensitive prefix (`sn12` finds `SN12345`) through the
+`lower(serial)` index.
+
+A unit's page shows every track with its curves (decoded from the blobs
+exactly as the station sent them) and the re-trims of the same serial: every
+result of the same model and serial, from any station, oldest first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from psycopg import sql
+
+from central.db import Database
+from central.queries.filters import Filters, QueryError, QueryErrorCode
+from shared.curves import attach_passes, unpack_curve
+from shared.models import FileResult, TrackResult
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    result_id: UUID
+    made_at: datetime
+    station: str
+    model: str | None
+    serial: str | None
+    status: str
+    tracks: int
+    file_name: str
+
+
+@dataclass(frozen=True)
+class UnitPage:
+    rows: list[UnitRow]
+    next_cursor: str | None  # pass back as `cursor` for the next (older) page
+
+
+@dataclass(frozen=True)
+class Unit:
+    row: UnitRow
+    received_at: datetime
+    agent_version: str | None
+    result: FileResult  # with every track's curve and every pass's curve attached
+    retrims: list[UnitRow]  # same model and serial, oldest first, this unit included
+
+
+_ROW = (
+    "r.result_id, r.made_at, s.name, r.model, r.serial, r.status, "
+    "(SELECT COUNT(*) FROM tracks t WHERE t.result_id = r.result_id), r.file_name"
+)
+
+
+def _cursor(row: UnitRow) -> str:
+    return f"{row.made_at.isoformat()}_{row.result_id}"
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime, UUID]:
+    moment, _, rid = cursor.partition("_")
+    try:
+        return datetime.fromisoformat(moment), UUID(rid)
+    except ValueError:
+        raise QueryError(
+            QueryErrorCode.INVALID_CURSOR,
+            "The page cursor is not one this search gave out; start again from the first page.",
+        ) from None
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def search_units(
+    db: Database,
+    filters: Filters,
+    serial: str | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE,
+) -> UnitPage:
+    """Units matching every given criterion, newest first, `limit` per page."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise QueryError(QueryErrorCode.INVALID_FILTER, f"A page holds 1 to {MAX_PAGE} units.")
+    terms: list[sql.Composable] = [filters.where("r")]
+    if serial and serial.strip():
+        if len(serial) > 128:
+            raise QueryError(QueryErrorCode.INVALID_FILTER, "A serial is at most 128 characters.")
+        terms.append(
+            sql.SQL("lower(r.serial) LIKE {}").format(sql.Literal(_like_prefix(serial.strip())))
+        )
+    if cursor:
+        made_at, rid = _parse_cursor(cursor)
+        terms.append(
+            sql.SQL("(r.made_at, r.result_id) < ({}, {})").format(
+                sql.Literal(made_at), sql.Literal(rid)
+            )
+        )
+    query = sql.SQL(
+        "SELECT {row} FROM results r JOIN stations s ON s.id = r.station_pk {where} "
+        "ORDER BY r.made_at DESC, r.result_id DESC LIMIT {limit}"
+    ).format(
+        row=sql.SQL(_ROW),
+        where=sql.SQL(" AND ").join(terms),
+        limit=sql.Literal(limit + 1),
+    )
+    with db.pool.connection() as conn:
+        rows = [UnitRow(*row) for row in conn.execute(query)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return UnitPage(rows=rows, next_cursor=_cursor(rows[-1]) if more else None)
+
+
+def _with_curves(track: TrackResult, curve: bytes | None, passes: bytes | None) -> TrackResult:
+    if curve is None:
+        return track
+    return attach_passes(track.model_copy(update={"curve": unpack_curve(bytes(curve))}), passes)
+
+
+def unit(db: Database, result_id: UUID) -> Unit | None:
+    """One unit in full, or None when no result has this id."""
+    with db.pool.connection() as conn:
+        found = conn.execute(
+            sql.SQL(
+                "SELECT {row}, r.received_at, r.agent_version, r.document FROM results r "
+                "JOIN stations s ON s.id = r.station_pk WHERE r.result_id = %s"
+            ).format(row=sql.SQL(_ROW)),
+            (result_id,),
+        ).fetchone()
+        if found is None:
+            return None
+        blobs = {
+            track_id: (curve, passes)
+            for track_id, curve, passes in conn.execute(
+                "SELECT track_id, curve, pass_curves FROM tracks WHERE result_id = %s",
+                (result_id,),
+            )
+        }
+        row = UnitRow(*found[:8])
+        retrims: list[UnitRow] = []
+        if row.serial is not None:
+            retrims = [
+                UnitRow(*r)
+                for r in conn.execute(
+                    sql.SQL(
+                        "SELECT {row} FROM results r JOIN stations s ON s.id = r.station_pk "
+                        "WHERE r.serial = %s AND r.model IS NOT DISTINCT FROM %s "
+                        "ORDER BY r.made_at, r.result_id"
+                    ).format(row=sql.SQL(_ROW)),
+                    (row.serial, row.model),
+                )
+            ]
+    document = FileResult.model_validate(found[10])
+    tracks = [_with_curves(t, *blobs.get(t.track_id, (None, None))) for t in document.tracks]
+    return Unit(
+        row=row,
+        received_at=found[8],
+        agent_version=found[9],
+        result=document.model_copy(update={"tracks": tracks}),
+        retrims=retrims,
+    )
