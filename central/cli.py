@@ -42,7 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--rate", type=float, default=12.0, help="units per minute per station")
     _user_parser(commands)
+    _seed_parser(commands)
     return parser
+
+
+def _seed_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    seed = commands.add_parser(
+        "seed", help="fill an empty database with realistic results (demos, benchmarks)"
+    )
+    seed.add_argument("--tracks", type=int, default=100_000, help="tracks to write")
+    seed.add_argument("--stations", type=int, default=20, help="stations making them")
+    seed.add_argument("--models", type=int, default=50, help="part numbers")
+    seed.add_argument("--days", type=int, default=365, help="days back from now")
+    seed.add_argument("--seed", type=int, default=1, help="random seed (same seed, same results)")
 
 
 def _user_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -184,6 +196,30 @@ def cmd_user(args: argparse.Namespace) -> int:
     return _with_db(args, act)
 
 
+def cmd_seed(args: argparse.Namespace) -> int:
+    from central.seed import SeedPlan, seed
+
+    plan = SeedPlan(args.tracks, args.stations, args.models, args.days, seed=args.seed)
+    shown = [0]
+
+    def progress(done: int, planned: int) -> None:
+        if done * 20 // planned > shown[0] or done == planned:
+            shown[0] = done * 20 // planned
+            print(f"  {done:>11,} of {planned:,} tracks", file=sys.stderr, flush=True)
+
+    def fill(db):  # type: ignore[no-untyped-def]
+        report = seed(db, plan, progress)
+        print(
+            f"Seeded {report.results:,} results / {report.tracks:,} tracks from "
+            f"{len(report.stations)} stations in {report.seconds:,.0f} s "
+            f"({report.tracks_per_s:,.0f} tracks/s); database size "
+            f"{report.database_bytes / 1e9:.2f} GB"
+        )
+        return EXIT_OK
+
+    return _with_db(args, fill)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from central.demo import DemoError, run_system_demo
 
@@ -202,6 +238,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "station": cmd_station,
     "demo": cmd_demo,
     "user": cmd_user,
+    "seed": cmd_seed,
 }
 
 
