@@ -226,6 +226,20 @@ class Station:
         return "\n".join(texts)
 
 
+def verify_unit(unit: Path) -> None:
+    """systemd's own check of the rendered unit, where systemd's tools are installed."""
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        say("systemd-analyze not installed: the unit's syntax was not checked")
+        return
+    done = subprocess.run(  # noqa: S603
+        [analyze, "verify", str(unit)], capture_output=True, text=True, check=False
+    )
+    problems = (done.stdout + done.stderr).strip()
+    check(done.returncode == 0 and not problems, f"systemd-analyze verify: {problems}")
+    say("systemd-analyze verify: the installed unit is valid")
+
+
 def package() -> Path:
     found = sorted(OUT.glob("lta-agent-*-linux-*.tar.gz"))
     check(bool(found), f"no package in {OUT}: run make build")
@@ -257,6 +271,7 @@ def smoke_test(work: Path, stations: list[Station]) -> None:
     unit = (station.root / "etc" / "systemd" / "system" / "lta-agent.service").read_text()
     check("@" not in unit.split("[Unit]", 1)[1], "the unit still has @...@ placeholders")
     check(f"ExecStart={station.app} run --config {station.config}" in unit, "unit ExecStart")
+    verify_unit(station.root / "etc" / "systemd" / "system" / "lta-agent.service")
     config_bytes = station.config.read_bytes()
     check(oct(station.config.stat().st_mode & 0o777) == "0o640", "config must be mode 0640")
 

@@ -184,3 +184,18 @@ def test_other_versions_are_pruned_and_warm_status_is_read_back(tmp_path: Path) 
     (current / kernel_cache.WARM_FILE).write_text("{not json")
     assert kernel_cache.warm_status(data) is None
     assert kernel_cache.prune_other_versions(tmp_path / "nowhere") == []
+
+
+def test_locator_names_its_folder_after_the_module_and_stamps_the_source(tmp_path: Path) -> None:
+    def kernel() -> None: ...
+
+    cache_locator.register(tmp_path / "cache")
+    try:
+        locator = cache_locator.FolderCacheLocator.from_function(kernel, __file__)
+        assert locator is not None
+        assert locator.get_cache_path() == str(tmp_path / "cache" / __name__)
+        assert locator.get_disambiguator() == str(kernel.__code__.co_firstlineno)
+        assert locator.get_source_stamp() == cache_locator.code_stamp(__file__)
+        assert cache_locator.FolderCacheLocator.from_function(kernel, "<string>") is None
+    finally:
+        cache_locator.unregister()
