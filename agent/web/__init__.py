@@ -12,10 +12,11 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from agent.web.context import AgentContext
+from shared import trim_history
 
 
 def create_app(ctx: AgentContext) -> Flask:
-    from agent.web import api, health, pages, trim_history
+    from agent.web import api, health, pages
 
     app = Flask(__name__)
     app.extensions["lta"] = ctx

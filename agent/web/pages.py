@@ -16,14 +16,13 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, render_template, url_for
-from markupsafe import Markup
 
 from agent.store import reads
 from agent.web.context import AgentContext, context
 from agent.web.deciding import verdict_detail
-from agent.web.plot import format_number, message_svg, signed, track_svg
 from agent.web.status import build_status
 from shared.models import FileResult, Status, TrackResult
+from shared.plot import format_number, signed, track_chart
 
 bp = Blueprint("pages", __name__)
 
@@ -148,25 +147,6 @@ def sigma_gauge(track: TrackResult) -> dict[str, Any] | None:
         "ok": sigma <= threshold,
         "ratio_pct": 100.0 * sigma / threshold,
     }
-
-
-def track_chart(track: TrackResult, size: tuple[int, int], show_untrimmed: bool = False) -> Markup:
-    """The track's SVG, or a message in its place when the track could not be analysed."""
-    width, height = size
-    if track.curve is None:
-        if track.error is not None:
-            text = f"{track.error.code}: {track.error.message}"
-        else:
-            text = "No curve stored for this track"
-        return message_svg(text, width, height)
-    return track_svg(
-        track.curve,
-        track.optimal_offset,
-        width=width,
-        height=height,
-        show_untrimmed=show_untrimmed,
-        label=f"{track.track_id} error curve",
-    )
 
 
 def track_views(

@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 
 from agent.analysis.file import analyse_file
 from agent.store.store import Store
-from agent.web.trim_history import pass_label
 from shared.models import TrimPass
+from shared.trim_history import pass_label
 from tests.real_truth import IN_REPO
 
 

@@ -23,9 +23,9 @@ from agent.runtime import Runtime
 from agent.simulate import simulate_station
 from agent.store import reads
 from agent.store.store import Store
-from agent.web import plot
 from agent.web.context import AgentContext
 from agent.web.pages import track_chart
+from shared import plot
 from shared.models import ErrorInfo, FileResult, Status, TrackCurve, TrackResult
 from tests.conftest import STATION, fill_store
 from tests.factories import system_a_file, system_a_sheet, track_arrays, write_workbook

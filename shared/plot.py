@@ -1,6 +1,8 @@
 """Server-side SVG charts of one track: the error curve inside its spec band.
 
-The station has no internet and the page must draw within a second of a new
+The station page and central's unit page draw the same chart from the same
+code, so a unit looks alike beside the machine and in the QA office. The
+station has no internet and its page must draw within a second of a new
 result, so charts are plain SVG strings built here rather than by a JS
 library. Everything is pure (no Flask, no I/O) and cheap: the coordinate work
 is vectorised with numpy, so a 600-point track takes a few milliseconds.
@@ -21,7 +23,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from markupsafe import Markup, escape
 
-from shared.models import TrackCurve
+from shared.models import TrackCurve, TrackResult
 
 # Room around the plot area, in viewBox units; the left side grows with the labels.
 PAD_TOP = 40
@@ -344,3 +346,22 @@ def track_svg(
     parts.append(f"{escape(legend)}</text></svg>")
     # Safe: numbers we formatted, constant markup, and escape()d text (label, legend).
     return Markup("".join(parts))  # noqa: S704
+
+
+def track_chart(track: TrackResult, size: tuple[int, int], show_untrimmed: bool = False) -> Markup:
+    """The track's SVG, or a message in its place when the track could not be analysed."""
+    width, height = size
+    if track.curve is None:
+        if track.error is not None:
+            text = f"{track.error.code}: {track.error.message}"
+        else:
+            text = "No curve stored for this track"
+        return message_svg(text, width, height)
+    return track_svg(
+        track.curve,
+        track.optimal_offset,
+        width=width,
+        height=height,
+        show_untrimmed=show_untrimmed,
+        label=f"{track.track_id} error curve",
+    )

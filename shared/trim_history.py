@@ -1,4 +1,6 @@
-"""A track's trim history for the unit page: one row and one small chart per pass.
+"""A track's trim history for a unit's page: one row and one small chart per pass.
+
+Shared by the station's unit page and central's, so both read a pass alike.
 
 The process engineer reads how the error curve and the fail count changed
 from the untrimmed measurement through each laser pass to the final one.
@@ -13,8 +15,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from agent.web.plot import message_svg, track_svg
 from shared.models import TrackCurve, TrackResult, TrimPass
+from shared.plot import message_svg, track_svg
 
 PASS_CHART = (720, 330)
 
