@@ -14,7 +14,7 @@ rm -rf "$OUT/lta-agent"
 # What the agent never imports must not be in the bundle (spec: EXCLUDES).
 toc=build/work/lta-agent/PYZ-00.toc
 for module in central scipy pytest _pytest hypothesis playwright psycopg pgserver; do
-    if grep -q "('$module[.']" "$toc" || [ -e "$OUT/lta-agent/_internal/$module" ]; then
+    if grep -q "('${module}[.']" "$toc" || [ -e "$OUT/lta-agent/_internal/$module" ]; then
         echo "build: $module is in the bundle; add it to EXCLUDES in build/lta-agent.spec" >&2
         exit 1
     fi

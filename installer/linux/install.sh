@@ -186,9 +186,10 @@ chmod 0750 "$DATA_DIR"
 # service account may read it, nobody else.
 set_key() { # section key value-as-TOML: put "key = value" right under [section]
     local tmp="$CONF.tmp"
-    awk -v section="[$1]" -v line="$2 = $3" '
+    # Through the environment, not awk -v, which would interpret backslashes in the value.
+    SECTION="[$1]" LINE="$2 = $3" awk '
         { print }
-        $0 == section && !done { print line; done = 1 }
+        $0 == ENVIRON["SECTION"] && !done { print ENVIRON["LINE"]; done = 1 }
     ' "$CONF" >"$tmp"
     mv "$tmp" "$CONF"
 }
