@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import signal
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -62,6 +63,10 @@ def _child_main(
     from agent.analysis.warmup import warm_up
 
     faulthandler.disable()  # a reader abort is expected and reported by the parent
+    # Ctrl+C reaches the whole console group (a WinSW service stop, a terminal): the
+    # parent stops the worker itself, after the file in hand, so this one ignores it
+    # rather than die mid-file and have a good file recorded as unreadable.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     report = warm_up()
     if kernel_cache_dir is not None:
         with contextlib.suppress(OSError):  # only informs `doctor`; never stops the worker
