@@ -16,7 +16,7 @@ from central.web.context import CentralContext
 
 
 def create_app(ctx: CentralContext) -> Flask:
-    from central.web import admin, auth, csrf, health, ingest
+    from central.web import admin, auth, csrf, health, ingest, units
 
     app = Flask(__name__)
     app.extensions["lta-central"] = ctx
@@ -29,6 +29,7 @@ def create_app(ctx: CentralContext) -> Flask:
     auth.init_app(app)
     csrf.init_app(app)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(units.bp)
 
     @app.after_request
     def dashboard_headers(response: Response) -> Response:
