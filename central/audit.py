@@ -1,4 +1,5 @@
-"""The audit log: who signed in (or failed to), who signed out, and every admin action.
+"""The audit log: who signed in (or failed to), who signed out, every admin action and
+every acknowledged alarm.
 
 Entries are only ever added. A change and its entry are written in the same
 transaction when the caller passes its connection, so the log never shows
@@ -36,6 +37,7 @@ class Action(StrEnum):
     USER_PASSWORD = "user.password"  # noqa: S105 - an action name, not a password
     STATION_ADD = "station.add"
     STATION_REVOKE = "station.revoke"
+    ALARM_ACKNOWLEDGE = "alarm.acknowledge"
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ __all__ = [
     "ENV_PREFIX",
     "FIXED_ENV",
     "TEMPLATE_NAME",
+    "AlarmsConfig",
     "CentralConfig",
     "ConfigError",
     "DatabaseConfig",
@@ -100,6 +101,11 @@ _EXPECTED: Mapping[str, str] = {
     "login.max_failures": "a whole number of failed sign-ins from 1 to 100",
     "login.failure_window_minutes": "a whole number of minutes from 1 to 1440",
     "login.lockout_minutes": "a whole number of minutes from 1 to 1440",
+    "alarms.silent_after_minutes": "a whole number of minutes from 1 to 10080",
+    "alarms.evaluate_every_seconds": "a whole number of seconds from 10 to 3600",
+    "alarms.recent_days": "a whole number of days from 1 to 90",
+    "alarms.baseline_days": "a whole number of days from 7 to 730",
+    "alarms.yield_units": "a whole number of units from 20 to 1000",
 }
 
 
@@ -184,6 +190,16 @@ class LoginConfig(ConfigSection):
     lockout_minutes: WholeNumber = Field(default=15, ge=1, le=1440)
 
 
+class AlarmsConfig(ConfigSection):
+    """`[alarms]`: when the overview raises an alarm (docs/decisions/0013-alarms.md)."""
+
+    silent_after_minutes: WholeNumber = Field(default=60, ge=1, le=10080)
+    evaluate_every_seconds: WholeNumber = Field(default=60, ge=10, le=3600)
+    recent_days: WholeNumber = Field(default=7, ge=1, le=90)
+    baseline_days: WholeNumber = Field(default=90, ge=7, le=730)
+    yield_units: WholeNumber = Field(default=50, ge=20, le=1000)
+
+
 class CentralConfig(ConfigSection):
     """Everything central reads from its config; build it with `load_config`."""
 
@@ -192,6 +208,7 @@ class CentralConfig(ConfigSection):
     web: WebConfig = Field(default_factory=WebConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     login: LoginConfig = Field(default_factory=LoginConfig)
+    alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     @model_validator(mode="before")

@@ -8,6 +8,8 @@ from typing import Any
 
 from loguru import logger
 
+from central import alarm_job
+from central.alarm_rules import AlarmSettings
 from central.config import CentralConfig
 from central.db import Database, migrate, open_database
 from central.lockout import LockoutPolicy
@@ -58,9 +60,20 @@ def auth_from(config: CentralConfig) -> AuthSettings:
     )
 
 
+def alarm_settings_from(config: CentralConfig) -> AlarmSettings:
+    alarms = config.alarms
+    return AlarmSettings(
+        silent_after=timedelta(minutes=alarms.silent_after_minutes),
+        recent_days=alarms.recent_days,
+        baseline_days=alarms.baseline_days,
+        yield_units=alarms.yield_units,
+    )
+
+
 def serve(config: CentralConfig) -> int:
     setup_logging(config.logging.level, config.log_dir / "central.log")
     db = connect(config)
+    scheduler = None
     try:
         app = create_app(CentralContext(db=db, limits=limits_from(config), auth=auth_from(config)))
         server: Any = bind_server(
@@ -76,12 +89,18 @@ def serve(config: CentralConfig) -> int:
             inbuf_overflow=config.ingest.max_body_bytes,
         )
         exit_on_signals()
+        # The fleet overview's alarms: every instance runs the job, one evaluates at a time.
+        scheduler = alarm_job.start(
+            db, alarm_settings_from(config), config.alarms.evaluate_every_seconds
+        )
         url = f"http://{config.web.bind}/"
         logger.info("Central listening on {}", url)
         print(f"Laser Trim Analyzer central running: {url}", flush=True)
         with contextlib.suppress(SystemExit, KeyboardInterrupt):
             server.run()
     finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)  # a round in progress ends within its statement timeout
         db.close()
         logger.info("Central stopped")
     return 0

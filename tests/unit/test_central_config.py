@@ -311,7 +311,8 @@ def test_unknown_key_and_section_in_file(tmp_path: Path, env: dict[str, str]) ->
     )
     assert problems[1].startswith("Unknown config section [db]")
     assert (
-        "known sections: [database], [storage], [web], [ingest], [login], [logging]" in problems[1]
+        "known sections: [database], [storage], [web], [ingest], [login], [alarms], [logging]"
+        in problems[1]
     )
 
 
