@@ -16,7 +16,7 @@ from central.web.context import CentralContext
 
 
 def create_app(ctx: CentralContext) -> Flask:
-    from central.web import admin, auth, csrf, health, ingest, units
+    from central.web import admin, auth, csrf, export, health, ingest, overview, units
 
     app = Flask(__name__)
     app.extensions["lta-central"] = ctx
@@ -29,6 +29,8 @@ def create_app(ctx: CentralContext) -> Flask:
     auth.init_app(app)
     csrf.init_app(app)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(overview.bp)
+    app.register_blueprint(export.bp)
     app.register_blueprint(units.bp)
 
     @app.after_request
