@@ -16,7 +16,7 @@ from central.web.context import CentralContext
 
 
 def create_app(ctx: CentralContext) -> Flask:
-    from central.web import admin, auth, csrf, export, health, ingest, overview, units
+    from central.web import admin, auth, csrf, export, health, ingest, models, overview, units
 
     app = Flask(__name__)
     app.extensions["lta-central"] = ctx
@@ -32,6 +32,7 @@ def create_app(ctx: CentralContext) -> Flask:
     app.register_blueprint(overview.bp)
     app.register_blueprint(export.bp)
     app.register_blueprint(units.bp)
+    app.register_blueprint(models.bp)
 
     @app.after_request
     def dashboard_headers(response: Response) -> Response:
