@@ -43,7 +43,7 @@ from markupsafe import Markup, escape
 
 from central.spc.control import TEST_DESCRIPTIONS, IndividualsChart
 from central.spc.drift import Cusum, Ewma
-from shared.plot import format_number, nice_ticks, tick_label
+from shared.plot import format_number, nice_step, nice_ticks, tick_label
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -297,6 +297,20 @@ def _y_range(
     return low, high
 
 
+def _ticks(low: float, high: float, target: int) -> tuple[list[float], float]:
+    """Round tick values inside [low, high] and their step (for the labels' decimals).
+
+    A narrow range may hold only one round value at the usual density; then
+    ticks are asked for three times as densely, so the axis always has a scale.
+    """
+    for density in (target, 3 * target):
+        ticks = nice_ticks(low, high, density)
+        if len(ticks) >= 2:
+            return ticks, ticks[1] - ticks[0]
+    span = high - low
+    return ticks, nice_step(span, 3 * target) if span > 0 else 1.0
+
+
 def _left_margin(ticks: list[float], step: float) -> float:
     longest = max((len(tick_label(t, step)) for t in ticks), default=1)
     return 16 + longest * CHAR_WIDTH
@@ -511,8 +525,7 @@ def line_chart(
         if v is not None and len(v)
     ]
     low, high = _y_range(np.concatenate([*arrays, *whiskers]), [r.value for r in refs], y_floor)
-    ticks = nice_ticks(low, high, Y_TICKS)
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    ticks, step = _ticks(low, high, Y_TICKS)
     legend = len(series) > 1
     frame = _Frame(
         width, height, _left_margin(ticks, step), PAD_BOTTOM, (-0.5, count - 0.5), (low, high)
@@ -623,8 +636,7 @@ def control_chart(
         *extra_refs,
     ]
     low, high = _y_range(x, [r.value for r in refs])
-    ticks = nice_ticks(low, high, Y_TICKS)
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    ticks, step = _ticks(low, high, Y_TICKS)
     total_height = height + LEGEND_LINE * len(tests_present)
     frame = _Frame(
         width,
@@ -756,8 +768,7 @@ def cusum_chart(
     lower = -np.asarray(cusum.lower)
     h = cusum.decision_interval
     low, high = _y_range(np.concatenate([upper, lower]), [h, -h, 0.0])
-    ticks = nice_ticks(low, high, 4)
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    ticks, step = _ticks(low, high, 4)
     frame = _Frame(
         width, height, _left_margin(ticks, step), PAD_BOTTOM, (-0.5, upper.size - 0.5), (low, high)
     )
@@ -793,8 +804,7 @@ def ewma_chart(
     z = np.asarray(ewma.statistic)
     ucl, lcl = np.asarray(ewma.ucl), np.asarray(ewma.lcl)
     low, high = _y_range(np.concatenate([z, ucl, lcl]), [ewma.baseline.mean])
-    ticks = nice_ticks(low, high, 4)
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    ticks, step = _ticks(low, high, 4)
     frame = _Frame(
         width, height, _left_margin(ticks, step), PAD_BOTTOM, (-0.5, z.size - 0.5), (low, high)
     )
@@ -854,8 +864,7 @@ def stacked_bars(
     else:
         heights = table
         top_value = float(totals.max()) if totals.size and totals.max() > 0 else 1.0
-    ticks = nice_ticks(0.0, top_value, 4)
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    ticks, step = _ticks(0.0, top_value, 4)
     frame = _Frame(
         width, height, _left_margin(ticks, step), PAD_BOTTOM, (0, count), (0.0, top_value)
     )
@@ -918,8 +927,7 @@ def histogram(
     if values.size == 0 or len(edges) != values.size + 1:
         return message_chart(chart_id, title, "No data in this selection.", width=width)
     top_value = float(values.max()) if values.max() > 0 else 1.0
-    ticks = nice_ticks(0.0, top_value, 4)
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    ticks, step = _ticks(0.0, top_value, 4)
     frame = _Frame(
         width,
         height,
@@ -1003,8 +1011,7 @@ def box_plots(
         if strip.size:
             span_values += [float(v) for v in np.percentile(strip, [1, 99])]
     low, high = _y_range(np.asarray(span_values, dtype=np.float64), [r.value for r in refs])
-    ticks = nice_ticks(low, high, Y_TICKS)
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    ticks, step = _ticks(low, high, Y_TICKS)
     frame = _Frame(
         width, height, _left_margin(ticks, step), PAD_BOTTOM, (0, len(shown)), (low, high)
     )

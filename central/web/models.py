@@ -44,7 +44,6 @@ from central.model_spc import (
 from central.queries import compare, models, models_extra
 from central.queries.counts import StatusCounts
 from central.queries.filters import Filters, QueryError, QueryErrorCode
-from central.spc.capability import IndexEstimate
 from central.spc.control import ALL_TESTS, TEST_DESCRIPTIONS, select_tests
 from central.spc.errors import SpcInputError
 from central.stations import list_stations
@@ -184,7 +183,13 @@ def p_value(value: float) -> str:
     return "< 0.0001" if value < 1e-4 else f"{value:.4f}"
 
 
-HELPERS = {"num": num, "pct": pct, "p_value": p_value, "IndexEstimate": IndexEstimate}
+def p_phrase(value: float) -> str:
+    """The p-value for a sentence: "p = 0.0213" or "p < 0.0001"."""
+    text = p_value(value)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+HELPERS = {"num": num, "pct": pct, "p_value": p_value, "p_phrase": p_phrase}
 
 
 # --------------------------------------------------------------------------- /models

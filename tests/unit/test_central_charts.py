@@ -316,3 +316,19 @@ def test_line_chart_draws_whiskers_gaps_and_reference_lines() -> None:
     assert whiskers and whiskers[0].get("d", "").count("M") == 3  # none at the NaN
     assert y_of_line(root, "centre")
     assert [g.get("data-index") for g in find_all(root, "g", "c-mark")] == ["2"]
+
+
+def test_every_axis_gets_at_least_two_distinct_tick_labels() -> None:
+    """A narrow range (an EWMA of sigma around 1.25e-4) still has a readable scale."""
+    rng = np.random.default_rng(3)
+    single_tick_ranges = 0
+    for _ in range(2000):
+        low = float(rng.uniform(-1, 1)) * 10 ** float(rng.uniform(-6, 3))
+        high = low + 10 ** float(rng.uniform(-7, 3))
+        if len(charts.nice_ticks(low, high, 4)) < 2:
+            single_tick_ranges += 1
+        ticks, step = charts._ticks(low, high, 4)
+        labels = [charts.tick_label(t, step) for t in ticks]
+        assert len(ticks) >= 2, (low, high)
+        assert len(set(labels)) == len(labels), (low, high, labels)
+    assert single_tick_ranges > 0  # the case the denser retry is for does occur
