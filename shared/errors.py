@@ -26,6 +26,8 @@ class ErrorCode(StrEnum):
     CONFIG_INVALID = "config_invalid"
     STARTUP_FAILED = "startup_failed"
     STORE_FAILED = "store_failed"
+    DISK_FULL = "disk_full"
+    STORE_TOO_NEW = "store_too_new"
 
 
 class NoteCode(StrEnum):

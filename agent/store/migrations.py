@@ -1,11 +1,26 @@
-"""Schema versions, applied in order on start; each is plain SQL in one transaction."""
+"""Schema versions, applied in order on start; each is plain SQL in one transaction.
+
+Migrations only run forward. A database whose version is higher than this
+code knows was written by a newer agent (someone installed an older build over
+a newer one): it is refused untouched, never "migrated" by code that cannot know
+what the newer version changed.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
-from agent.store.database import transaction
+from loguru import logger
+
+from agent.store.database import StoreTooNewError, transaction
+
+AUTO_VACUUM_INCREMENTAL = 2
+# Switching an existing database to incremental vacuum needs one full VACUUM, which
+# rewrites the whole file and blocks every write meanwhile; done at start-up only
+# below this size (a few seconds at most), otherwise left off (docs/decisions/0009).
+UPGRADE_VACUUM_MAX_BYTES = 64 * 1024 * 1024
 
 MIGRATIONS: list[str] = [
     # 1: files, results with their tracks and curves, outbox
@@ -108,6 +123,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE tracks ADD COLUMN pass_curves BLOB
     """,
+    # 5: retention (agent.store.retention) walks results by age, oldest first, in small
+    # batches; results_shift leads with the history flag, so it needs its own index.
+    """
+    CREATE INDEX results_age ON results(analysed_at)
+    """,
 ]
 
 
@@ -120,9 +140,23 @@ def current_version(conn: sqlite3.Connection) -> int:
     return int(row[0] or 0)
 
 
+def database_file(conn: sqlite3.Connection) -> Path | None:
+    """The main database file of a connection (for messages), or None in memory."""
+    for row in conn.execute("PRAGMA database_list"):
+        if row[1] == "main" and row[2]:
+            return Path(row[2])
+    return None
+
+
 def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the schema to the newest version; returns the version now in place."""
+    """Bring the schema to the newest version; returns the version now in place.
+
+    Raises StoreTooNewError, before changing anything, when the database is newer
+    than this code.
+    """
     version = current_version(conn)
+    if version > len(MIGRATIONS):
+        raise StoreTooNewError(database_file(conn), version, len(MIGRATIONS))
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
         statements = [s.strip() for s in script.split(";") if s.strip()]
         with transaction(conn):  # all of a migration or none of it
@@ -134,3 +168,35 @@ def migrate(conn: sqlite3.Connection) -> int:
             )
         version = number
     return version
+
+
+def ensure_incremental_vacuum(
+    conn: sqlite3.Connection, max_bytes: int = UPGRADE_VACUUM_MAX_BYTES
+) -> bool:
+    """Switch a database made before version 5 to auto_vacuum=INCREMENTAL; True when on.
+
+    New databases get it when they are created (agent.store.database.connect).
+    An older one needs a VACUUM (outside any transaction), done here only when the
+    file is small. A larger one keeps auto_vacuum off: pruned pages still go to
+    SQLite's free list and are reused, so the file stops growing, it just does not
+    shrink. A VACUUM that fails (a full disk: it needs as much free space again as
+    the file) changes nothing and is tried again at the next start.
+    """
+    if conn.execute("PRAGMA auto_vacuum").fetchone()[0] == AUTO_VACUUM_INCREMENTAL:
+        return True
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    size = conn.execute("PRAGMA page_count").fetchone()[0] * page_size
+    if size > max_bytes:
+        logger.warning(
+            "The station database is {:.0f} MB and was made before incremental vacuum: "
+            "pruned space is reused but the file will not shrink (docs/config.md, retention)",
+            size / 1e6,
+        )
+        return False
+    try:
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        conn.execute("VACUUM")
+    except sqlite3.Error as exc:
+        logger.warning("Could not switch the station database to incremental vacuum: {}", exc)
+        return False
+    return bool(conn.execute("PRAGMA auto_vacuum").fetchone()[0] == AUTO_VACUUM_INCREMENTAL)

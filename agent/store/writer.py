@@ -3,6 +3,10 @@
 The watcher, the sync job and the web app all hand their writes to this
 thread as functions of a connection, so SQLite never sees two writers and
 nobody meets "database is locked".
+
+A write that fails because the disk is full reaches its caller as a
+StoreFullError (SQLite already rolled it back) and is reported to `on_disk_full`,
+so the whole agent knows, not only the caller.
 """
 
 from __future__ import annotations
@@ -17,15 +21,16 @@ from typing import Any, TypeVar
 
 from loguru import logger
 
-from agent.store.database import connect
+from agent.store.database import StoreFullError, connect, is_disk_full
 
 T = TypeVar("T")
 _STOP = object()
 
 
 class StoreWriter:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, on_disk_full: Callable[[], None] | None = None) -> None:
         self.path = path
+        self.on_disk_full = on_disk_full
         self._queue: queue.Queue[Any] = queue.Queue()
         self._ready: Future[None] = Future()
         self._thread = threading.Thread(target=self._run, name="lta-store-writer", daemon=True)
@@ -51,9 +56,18 @@ class StoreWriter:
                     future.set_result(fn(conn))
                 except BaseException as exc:
                     logger.opt(exception=exc).debug("store write failed")
-                    future.set_exception(exc)
+                    future.set_exception(self._translate(exc))
         finally:
             conn.close()
+
+    def _translate(self, exc: BaseException) -> BaseException:
+        if not is_disk_full(exc) or isinstance(exc, StoreFullError):
+            return exc
+        if self.on_disk_full is not None:
+            self.on_disk_full()
+        full = StoreFullError(self.path.parent)
+        full.__cause__ = exc
+        return full
 
     def submit(self, fn: Callable[[sqlite3.Connection], T]) -> Future[T]:
         future: Future[T] = Future()
