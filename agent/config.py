@@ -127,6 +127,9 @@ _EXPECTED: Mapping[str, str] = {
         "a number of hours from 0 to 87600 (0: no file is history, every file counts)"
     ),
     "storage.data_dir": "a folder the agent can write to",
+    "storage.retention_days": (
+        "a whole number of days from 0 to 36500 (0: keep every result forever)"
+    ),
     "web.bind": '"host:port" like "127.0.0.1:8710"',
     "web.page_refresh_ms": "a whole number of milliseconds from 200 to 10000",
     "shift.starts": (
@@ -277,6 +280,8 @@ class InboxConfig(ConfigSection):
 
 class StorageConfig(ConfigSection):
     data_dir: RequiredPath = Field(default_factory=lambda: default_data_dir(os.environ))
+    # Delivered results older than this are pruned (agent.retention); undelivered never.
+    retention_days: WholeNumber = Field(default=180, ge=0, le=36_500)
 
 
 class WebConfig(ConfigSection):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -23,6 +23,9 @@ from agent import kernel_cache
 from agent.config import AgentConfig
 from agent.history import HistoryWindow
 from agent.isolation import IsolatedAnalyser
+from agent.retention import FIRST_RUN_AFTER_S as RETENTION_FIRST_RUN_S
+from agent.retention import RUN_EVERY_S as RETENTION_EVERY_S
+from agent.retention import Retention
 from agent.runtime import Runtime
 from agent.store.store import Store
 from agent.sync import CentralClient, Syncer
@@ -112,7 +115,11 @@ class AgentService:
             archive_dir=config.inbox.archive_dir,
             history_window=HistoryWindow(config.inbox.history_window_hours),
         )
-        self.scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(2)})
+        # Retention has its own thread: a long pruning round never delays a watcher tick.
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(2), "maintenance": ThreadPoolExecutor(1)}
+        )
+        self._schedule_retention(inboxes)
         self.syncer = self._syncer()
         if self.syncer is not None:
             self.scheduler.add_job(
@@ -178,6 +185,32 @@ class AgentService:
                 max_instances=1,
                 coalesce=True,
             )
+
+    def _schedule_retention(self, inboxes: list[Path]) -> None:
+        """Prune delivered results older than storage.retention_days (0: never)."""
+        days = self.config.storage.retention_days
+        if days <= 0 or self.store is None or self.scheduler is None:
+            return
+        job = Retention(store=self.store, days=days, inboxes=inboxes)
+
+        def prune() -> None:
+            if self.stop_event.is_set():
+                return
+            try:
+                job.run(self.stop_event)
+            except Exception:  # the job must survive to try again next round
+                logger.exception("Retention round failed")
+
+        self.scheduler.add_job(
+            prune,
+            "interval",
+            seconds=RETENTION_EVERY_S,
+            id="retention",
+            executor="maintenance",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC) + timedelta(seconds=RETENTION_FIRST_RUN_S),
+        )
 
     def _guarded(self, watcher: Watcher):  # type: ignore[no-untyped-def]
         def tick() -> None:
