@@ -17,8 +17,9 @@ the reasons for them are in docs/decisions/0013-alarms.md; in short:
   the recent window, against the baseline period's mean and sd, says
   "drifting up" at the newest unit;
 - rule violation: Nelson test 1 on the individuals chart of a model on a
-  station (sigma gradient and linearity error), limits from the units before
-  the newest ten, fails at one of the newest ten units of the recent window.
+  station (sigma gradient or linearity error), limits from the units before
+  the newest ten, fails at two or more of the newest ten units of the recent
+  window.
 
 The production day is the one the dashboard uses (results' `made_at`); the
 recent window is the last `recent_days` days including today, the baseline
@@ -51,8 +52,9 @@ DRIFT_MIN_BASELINE = 30  # sigma values in the baseline period
 DRIFT_MIN_POINTS = 10  # recent units of the model on the station
 # Rule violation (Nelson test 1)
 RULE_NEWEST = 10  # the newest units tested
+RULE_MIN_FAILING = 2  # of them beyond 3 sigma on one chart: one alone is too common (0013)
 RULE_MIN_LIMIT_POINTS = 30  # units before them that the limits come from
-SERIES_POINTS = 200  # newest analysed tracks read per model and station
+SERIES_POINTS = 200  # newest units (their analysed tracks, at most this many) per pair
 VERDICTS = ("Pass", "Warning", "Fail")
 
 
@@ -245,10 +247,16 @@ SELECT p.station_pk, p.model, p.base_n, p.base_sum, p.base_sumsq,
 FROM pairs p
 CROSS JOIN LATERAL (
     SELECT r.made_at, r.serial, t.sigma_gradient, t.linearity_error
-    FROM results r JOIN tracks t ON t.result_id = r.result_id
-    WHERE r.station_pk = p.station_pk AND r.model = p.model
-      AND r.made_at >= %(since)s AND r.made_at < %(until)s
-      AND t.status = ANY(%(verdicts)s)
+    FROM (
+        -- the pair's newest units, walking results_station_model_made backwards
+        SELECT r.result_id, r.made_at, r.serial FROM results r
+        WHERE r.station_pk = p.station_pk AND r.model = p.model
+          AND r.made_at >= %(since)s AND r.made_at < %(until)s
+        ORDER BY r.made_at DESC, r.result_id DESC
+        LIMIT %(points)s
+    ) r
+    JOIN tracks t ON t.result_id = r.result_id
+    WHERE t.status = ANY(%(verdicts)s)
       AND t.sigma_gradient IS NOT NULL AND t.linearity_error IS NOT NULL
     ORDER BY r.made_at DESC, r.result_id DESC, t.track_id DESC
     LIMIT %(points)s
@@ -388,7 +396,8 @@ def _test_1(values: Sequence[float], newest: int) -> tuple[IndividualsChart, lis
 
 
 def rule_finding(pair: PairSeries, windows: Windows) -> Finding | None:
-    """Nelson test 1 failing at one of the newest units (sigma gradient or linearity error)."""
+    """Nelson test 1 failing at 2 or more of the newest units on the sigma gradient or the
+    linearity error chart."""
     start = _recent_start(pair, windows)
     newest = min(RULE_NEWEST, len(pair.sigma) - start)
     if newest <= 0 or len(pair.sigma) - newest < RULE_MIN_LIMIT_POINTS:
@@ -399,7 +408,7 @@ def rule_finding(pair: PairSeries, windows: Windows) -> Finding | None:
         ("Linearity error", pair.linearity, " V"),
     ):
         tested = _test_1(values, newest)
-        if tested is None or not tested[1]:
+        if tested is None or len(tested[1]) < RULE_MIN_FAILING:
             continue
         chart, failing = tested
         worst = max(failing, key=lambda i: abs(values[i] - chart.limits.centre))

