@@ -16,6 +16,11 @@ station saves during the import never waits behind years of history. Each
 round works for at most one poll interval, so a scan comes round while a long
 backlog is imported. Old results are recorded as history (agent.history) and
 the import's progress is shown on the page.
+
+When the disk holding the store is full, a file whose result could not be
+stored stays pending (it is never marked seen), scanning goes on, and analysis
+pauses until the store finds room again (agent.store.space); then every file
+that arrived meanwhile is analysed and recorded, oldest first.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from agent.history import HistoryWindow
 from agent.parsing.filenames import is_candidate
 from agent.runtime import Runtime
 from agent.store import reads
+from agent.store.database import StoreFullError
 from agent.store.store import Store
 from shared.errors import ErrorCode
 from shared.models import FileResult, Status
@@ -199,6 +205,9 @@ class Watcher:
         now = self.clock()
         if now - self._last_scan >= self.poll_interval_s:
             self.scan()
+        if not self.store.space.has_room():  # disk full: files wait in the inbox
+            self.runtime.report_scan(self.waiting)
+            return 0
         recorded = attempted = 0
         until = self.clock() + self.poll_interval_s
         for path in self.ready():
@@ -211,6 +220,8 @@ class Watcher:
                 continue
             attempted += 1
             recorded += self._process(path, tracked)
+            if self.store.disk_full:
+                break  # the next files would fail the same way; has_room() says when
         self.runtime.report_scan(self.waiting)
         return recorded
 
@@ -242,9 +253,13 @@ class Watcher:
             return 0
         seen_at = datetime.now(UTC)
         history = self.history_window.is_history(result, tracked.mtime_ns, self.local_now())
-        recorded = self.store.record(
-            result, self.runtime.station_id, seen_at, tracked.mtime_ns, history
-        )
+        try:
+            recorded = self.store.record(
+                result, self.runtime.station_id, seen_at, tracked.mtime_ns, history
+            )
+        except StoreFullError as exc:  # rolled back: the file stays pending, tried again later
+            self.runtime.report_error(exc.message)
+            return 0
         self._finish(path, tracked, history)
         if not recorded.new:
             return 0

@@ -21,13 +21,17 @@ def healthz() -> Any:
     store_ok = ctx.store.healthy()
     age = ctx.runtime.scan_age_s()
     watcher_ok = age is not None and age <= ctx.health_max_scan_age_s
+    disk_full = ctx.store.space.snapshot()  # stored results still read fine; new ones wait
+    store_state = "failed" if not store_ok else ("disk_full" if disk_full else "ok")
     body = {
-        "status": "ok" if store_ok and watcher_ok else "unhealthy",
-        "store": "ok" if store_ok else "failed",
+        "status": "ok" if store_state == "ok" and watcher_ok else "unhealthy",
+        "store": store_state,
         "watcher": "ok" if watcher_ok else ("starting" if age is None else "stalled"),
         "analysis": "starting up" if ctx.runtime.starting_up else "ready",
         "last_scan_age_s": age,
     }
+    if disk_full:
+        body["reason"] = disk_full["message"]
     return jsonify(body), 200 if body["status"] == "ok" else 503
 
 

@@ -209,6 +209,7 @@ def health_texts(status: dict[str, Any], max_scan_age_s: float) -> dict[str, Any
     central_text, central_bad = central_health(status.get("central"))
     return {
         "starting_up": STARTING_UP_TEXT if health.get("starting_up") else "",
+        "disk_full": disk_full_text(health.get("disk_full")),
         "history_import": history_import_text(status.get("history_import")),
         "watching": f"watching {watching}",
         "waiting": f"{waiting} file{'' if waiting == 1 else 's'} waiting",
@@ -217,6 +218,13 @@ def health_texts(status: dict[str, Any], max_scan_age_s: float) -> dict[str, Any
         "central": central_text,
         "central_bad": central_bad,
     }
+
+
+def disk_full_text(disk_full: dict[str, Any] | None) -> str:
+    """ "DISK FULL ..." while new results cannot be stored, else "" (status.js too)."""
+    if not disk_full:
+        return ""
+    return f"DISK FULL: new results are not stored; free space on the disk of {disk_full['folder']}"
 
 
 def history_import_text(progress: dict[str, int] | None) -> str:

@@ -31,6 +31,7 @@ def build_status(ctx: AgentContext, now: datetime | None = None) -> dict[str, An
         "central": runtime.central.as_dict(),
         "health": {
             "starting_up": runtime.starting_up,
+            "disk_full": ctx.store.space.snapshot(),
             "watching": runtime.inboxes,
             "files_waiting": runtime.files_waiting,
             "last_error": runtime.last_error,

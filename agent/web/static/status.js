@@ -5,8 +5,8 @@
  * fetches /partials/latest and /partials/recent and swaps both into their
  * containers (#latest, #recent) in the same frame, so the screen changes in one
  * step without a reload flicker. Counts, yield, shift start, health line and
- * the tab title, the "starting up" marker and the "importing history: n of m"
- * line are updated from the JSON on every poll. A failed poll shows
+ * the tab title, the "starting up" and "DISK FULL" markers and the "importing
+ * history: n of m" line are updated from the JSON on every poll. A failed poll shows
  * #conn-lost and the loop keeps trying; the next good poll hides it again.
  *
  * The text formats here mirror agent/web/pages.py (health_texts, age, pct,
@@ -126,6 +126,14 @@
     };
   }
 
+  // Mirrors pages.disk_full_text.
+  function diskFullText(diskFull) {
+    if (!diskFull) {
+      return "";
+    }
+    return "DISK FULL: new results are not stored; free space on the disk of " + diskFull.folder;
+  }
+
   // Mirrors pages.history_import_text.
   function historyImportText(progress) {
     if (!progress) {
@@ -168,6 +176,12 @@
     var startingEl = byId("starting-up");
     if (startingEl) {
       startingEl.hidden = !status.health.starting_up;
+    }
+    var diskText = diskFullText(status.health.disk_full);
+    var diskEl = byId("disk-full");
+    if (diskEl) {
+      setText("disk-full", diskText);
+      diskEl.hidden = !diskText;
     }
     var importText = historyImportText(status.history_import);
     var importEl = byId("history-import");
