@@ -212,3 +212,26 @@ def near_misses(db: Database, model: str, filters: Filters) -> list[NearMisses]:
     with db.pool.connection() as conn:
         rows = conn.execute(query).fetchall()
     return [NearMisses(name, int(n), int(t)) for name, n, t in rows]
+
+
+@dataclass(frozen=True)
+class WeekSpread:
+    week: date  # the Monday
+    sigma: Spread
+    linearity_ratio: Spread  # linearity error / spec: Ppk = (1 - mean) / (3 sd)
+
+
+def weekly_spread(db: Database, model: str, filters: Filters) -> list[WeekSpread]:
+    """Mean and spread of sigma and linearity / spec per ISO week, from the day rollups.
+
+    Enough for a Ppk trend over a year without reading a track; Cpk needs the
+    units in order (spc_series) because its spread is within subgroups.
+    """
+    query = sql.SQL(
+        "SELECT date_trunc('week', d.day)::date AS week, SUM(d.sigma_n), SUM(d.sigma_sum), "
+        "SUM(d.sigma_sumsq), SUM(d.lin_n), SUM(d.ratio_sum), SUM(d.ratio_sumsq) "
+        "FROM rollup_daily d {where} GROUP BY week ORDER BY week"
+    ).format(where=_rollup_where(filters.with_models(model)))
+    with db.pool.connection() as conn:
+        rows = conn.execute(query).fetchall()
+    return [WeekSpread(row[0], Spread.of(*row[1:4]), Spread.of(*row[4:7])) for row in rows]

@@ -525,3 +525,25 @@ def test_an_empty_window_gives_empty_answers(world: World) -> None:
     assert compare.station_distributions(world.db, model, empty) == []
     assert units.search_units(world.db, empty).rows == []
     assert math.isclose(sum(models.fail_positions(world.db, model, empty).points), 0)
+
+
+def test_weekly_spread_is_the_mean_and_sd_of_each_week(world: World) -> None:
+    model = busiest_model(world)
+    window = Filters.last_days(60, TODAY)
+    weeks = models.weekly_spread(world.db, model, window)
+    by_week: dict[date, list[float]] = {}
+    for s in in_window(world.sent, window.with_models(model)):
+        monday = s.made_at.date() - timedelta(days=s.made_at.weekday())
+        by_week.setdefault(monday, []).extend(
+            t.linearity_error / t.linearity_spec
+            for t in s.result.tracks
+            if t.linearity_error is not None and t.linearity_spec
+        )
+    assert [w.week for w in weeks] == sorted(by_week)
+    for week in weeks:
+        ratios = np.array(by_week[week.week])
+        assert week.linearity_ratio.n == ratios.size
+        if ratios.size:
+            assert week.linearity_ratio.mean == pytest.approx(ratios.mean(), rel=1e-9)
+        if ratios.size > 1:
+            assert week.linearity_ratio.sd == pytest.approx(ratios.std(ddof=1), rel=1e-6)
