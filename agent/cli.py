@@ -59,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     show = box_actions.add_parser("status", help="pending and dead-letter counts")
     show.add_argument("--config", type=Path, default=None, help="config file")
 
+    doctor = commands.add_parser(
+        "doctor", help="check this station: config, folders, store, central, token, clock"
+    )
+    doctor.add_argument(
+        "--config", type=Path, default=None, help="config file (default: LTA_AGENT_CONFIG or none)"
+    )
+
     demo = commands.add_parser("demo", help="run the agent on a simulated station (temporary)")
     demo.add_argument("--rate", type=float, default=12.0, help="units per minute (default 12)")
     demo.add_argument("--bind", default="127.0.0.1:8710", help="host:port for the page")
@@ -148,6 +155,14 @@ def run_outbox(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_doctor_command(args: argparse.Namespace) -> int:
+    from agent.doctor import exit_code, report, run_doctor
+
+    checks = run_doctor(args.config)
+    print(report(checks), flush=True)
+    return exit_code(checks)
+
+
 COMMANDS = {
     "outbox": run_outbox,
     "analyze": run_analyze,
@@ -155,6 +170,7 @@ COMMANDS = {
     "run": run_service,
     "init-config": run_init_config,
     "demo": run_demo_command,
+    "doctor": run_doctor_command,
 }
 
 
