@@ -19,7 +19,7 @@ from agent.store.database import StoreTooNewError, transaction
 AUTO_VACUUM_INCREMENTAL = 2
 # Switching an existing database to incremental vacuum needs one full VACUUM, which
 # rewrites the whole file and blocks every write meanwhile; done at start-up only
-# below this size (a few seconds at most), otherwise left off (docs/decisions/0009).
+# below this size (a few seconds at most), otherwise left off (docs/decisions/0014).
 UPGRADE_VACUUM_MAX_BYTES = 64 * 1024 * 1024
 
 MIGRATIONS: list[str] = [

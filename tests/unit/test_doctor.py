@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,10 +23,12 @@ from central import stations
 from central.db import Database
 from tests.e2e.agent_process import free_port
 from tests.real_truth import IN_REPO
+from tests.unit.test_disk_full import fill_disk, small_disk
 from tests.unit.test_store_versions import legacy_store, newer_store
 from tests.unit.test_sync import Central, serve
 
 STATION_ID = "trim-07"
+__all__ = ["small_disk"]  # the tmpfs fixture, shared with the disk-full test
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -57,13 +60,19 @@ def station(tmp_path: Path) -> dict[str, Path]:
 
 
 def config_file(
-    station: dict[str, Path], url: str | None = None, token: str | None = None, **extra: str
+    station: dict[str, Path],
+    url: str | None = None,
+    token: str | None = None,
+    archive: Path | None = None,
+    **extra: str,
 ) -> Path:
+    """The station's config file; `extra` keys go in [storage]."""
     lines = [
         "[station]",
         f'id = "{STATION_ID}"',
         "[inbox]",
         f"paths = ['{station['inbox']}']",
+        *([f"archive_dir = '{archive}'"] if archive else []),
         "[storage]",
         f"data_dir = '{station['data']}'",
         *(f"{key} = {value}" for key, value in extra.items()),
@@ -244,3 +253,38 @@ def test_kernels_from_source_are_found_by_numbas_own_index_names(tmp_path: Path)
     tag = f"py{sys.version_info.major}{sys.version_info.minor}"
     (index / f"kern.add-4.{tag}.nbi").write_bytes(b"")
     assert source_kernels(tmp_path) == {"kern.add": True}
+
+
+def test_a_full_data_disk_is_a_fail_and_a_missing_data_folder_is_made_at_start(
+    small_disk: Path, tmp_path: Path
+) -> None:
+    data = small_disk / "data"
+    data.mkdir()
+    station = {"inbox": tmp_path / "inbox", "data": data, "root": tmp_path}
+    station["inbox"].mkdir()
+    filler = fill_disk(small_disk)
+    folder = by_name(run_doctor(config_file(station), environ={}))["data folder"]
+    assert folder.level is Level.FAIL and "the disk is full" in folder.message
+    filler.unlink()
+    almost = by_name(run_doctor(config_file(station), environ={}))["data folder"]
+    assert almost.level is Level.FAIL and "only" in almost.message  # 8 MB: about to fill
+
+    station["data"] = tmp_path / "not-yet" / "data"
+    later = by_name(run_doctor(config_file(station), environ={}))["data folder"]
+    assert later.level is Level.OK and "the agent creates it" in later.message
+
+
+def test_an_archive_folder_needs_write_access_to_the_inbox(
+    small_disk: Path, tmp_path: Path
+) -> None:
+    inbox = small_disk / "inbox"
+    inbox.mkdir()
+    shutil.copy(next(IN_REPO.glob("*.xls")), inbox)
+    station = {"inbox": inbox, "data": tmp_path / "data", "root": tmp_path}
+    remount = ["mount", "-o", "remount,ro", str(small_disk)]
+    assert subprocess.run(remount, check=False).returncode == 0  # read-only even for root
+    plain = by_name(run_doctor(config_file(station), environ={}))["inbox"]
+    assert plain.level is Level.OK and "1 result file(s)" in plain.message
+    archive = tmp_path / "archive"
+    moving = by_name(run_doctor(config_file(station, archive=archive), environ={}))["inbox"]
+    assert moving.level is Level.FAIL and "cannot move files out of it" in moving.message
