@@ -47,11 +47,16 @@ class Batch:
 
 
 def _newest_kept(conn: sqlite3.Connection) -> int:
-    """The pk from which results are kept regardless of age (the newest KEEP_NEWEST)."""
-    row = conn.execute(
-        "SELECT id FROM results ORDER BY id DESC LIMIT 1 OFFSET ?", (KEEP_NEWEST - 1,)
-    ).fetchone()
-    return 0 if row is None else int(row[0])
+    """The pk from which results are kept regardless of age: the newest KEEP_NEWEST, and
+    the newest KEEP_NEWEST of the shift's view (the page leaves history out)."""
+    kept = []
+    for where in ("", "WHERE history = 0"):
+        row = conn.execute(
+            f"SELECT id FROM results {where} ORDER BY id DESC LIMIT 1 OFFSET ?",  # noqa: S608
+            (KEEP_NEWEST - 1,),
+        ).fetchone()
+        kept.append(0 if row is None else int(row[0]))
+    return min(kept)
 
 
 def _expired(

@@ -421,6 +421,28 @@ def test_undelivered_results_are_never_pruned_and_the_newest_50_stay(
         assert loaded.tracks == results[pks.index(pk) % len(results)].tracks
 
 
+def test_the_pages_newest_50_stay_when_history_came_after_them(
+    store: Store, results: list[FileResult], tmp_path: Path
+) -> None:
+    """An idle station then pointed at a folder of old files: its last live units stay."""
+    pks = record_copies(store, results, 130)
+    deliver_all(store)
+    history = pks[80:]
+    marks = ",".join("?" * len(history))
+    store.writer.call(
+        lambda conn: conn.execute(
+            f"UPDATE results SET history = 1 WHERE id IN ({marks})",  # noqa: S608
+            history,
+        )
+    )
+    age(store, pks, datetime.now(UTC) - timedelta(days=400))
+    report = Retention(store=store, days=180, inboxes=[tmp_path]).run()
+    assert report.results == 30
+    kept = {r[0] for r in store.read().execute("SELECT id FROM results")}
+    assert kept == set(pks[30:])
+    assert len(reads.recent(store.read(), limit=100, include_history=False)) == 50
+
+
 def test_curves_go_first_then_the_rows(
     store: Store, results: list[FileResult], tmp_path: Path
 ) -> None:
