@@ -75,14 +75,14 @@ class UnitPoint:
     status: str
     sigma_gradient: float
     sigma_threshold: float | None
-    linearity_error: float
+    linearity_error: float | None  # None only if a station sent a sigma without it
     linearity_spec: float | None
 
 
 @dataclass(frozen=True)
 class SpcSeries:
     """Points oldest first. truncated: the window holds more than `limit` (the latest
-    are kept). left_out: tracks in the window without metrics (Error tracks)."""
+    are kept). left_out: tracks in the window without a sigma gradient (Error tracks)."""
 
     points: list[UnitPoint]
     truncated: bool
@@ -158,19 +158,19 @@ def spc_series(
         raise QueryError(
             QueryErrorCode.INVALID_FILTER, f"A series holds 1 to {MAX_SERIES_LIMIT} points."
         )
-    where = filters.with_models(model).where("r")
+    chosen = filters.with_models(model)
     points = sql.SQL(
         "SELECT r.made_at, r.result_id, s.name, r.serial, t.track_id, t.status, "
         "t.sigma_gradient, t.sigma_threshold, t.linearity_error, t.linearity_spec "
         "FROM results r JOIN tracks t ON t.result_id = r.result_id "
         "JOIN stations s ON s.id = r.station_pk "
-        "{where} AND t.sigma_gradient IS NOT NULL AND t.linearity_error IS NOT NULL "
+        "{where} AND t.sigma_gradient IS NOT NULL AND abs(t.sigma_gradient) < 1e100 "
         "ORDER BY r.made_at DESC, r.result_id DESC, t.track_id DESC LIMIT {limit}"
-    ).format(where=where, limit=sql.Literal(limit + 1))
+    ).format(where=chosen.where("r"), limit=sql.Literal(limit + 1))
+    # The rollups count the same tracks (sigma_n), so this costs no scan of the window.
     missing = sql.SQL(
-        "SELECT COUNT(*) FROM results r JOIN tracks t ON t.result_id = r.result_id "
-        "{where} AND (t.sigma_gradient IS NULL OR t.linearity_error IS NULL)"
-    ).format(where=where)
+        "SELECT COALESCE(SUM(d.tracks - d.sigma_n), 0) FROM rollup_daily d {where}"
+    ).format(where=_rollup_where(chosen))
     with db.pool.connection() as conn:
         rows = conn.execute(points).fetchall()
         left_out = conn.execute(missing).fetchone()

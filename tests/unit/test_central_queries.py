@@ -264,7 +264,7 @@ def test_spc_series_is_every_analysed_track_in_production_order(world: World) ->
         (s.made_at, str(s.rid), t.track_id, t.sigma_gradient, t.linearity_error)
         for s in chosen
         for t in s.result.tracks
-        if t.sigma_gradient is not None and t.linearity_error is not None
+        if t.sigma_gradient is not None
     )
     got = [
         (p.made_at, str(p.result_id), p.track_id, p.sigma_gradient, p.linearity_error)
@@ -547,3 +547,11 @@ def test_weekly_spread_is_the_mean_and_sd_of_each_week(world: World) -> None:
             assert week.linearity_ratio.mean == pytest.approx(ratios.mean(), rel=1e-9)
         if ratios.size > 1:
             assert week.linearity_ratio.sd == pytest.approx(ratios.std(ddof=1), rel=1e-6)
+
+
+def test_spc_series_says_how_many_tracks_it_left_out(world: World) -> None:
+    short = next(s for s in world.sent if s.result.tracks and s.result.tracks[0].error)
+    model = short.result.model or ""
+    series = models.spc_series(world.db, model, Filters.last_days(60, TODAY))
+    assert series.left_out == 1  # the unit whose track could not be analysed
+    assert short.rid not in {p.result_id for p in series.points}
