@@ -65,7 +65,7 @@ class SpcPoint(Protocol):
     @property
     def sigma_threshold(self) -> float | None: ...
     @property
-    def linearity_error(self) -> float: ...
+    def linearity_error(self) -> float | None: ...
     @property
     def linearity_spec(self) -> float | None: ...
 
@@ -86,7 +86,7 @@ class Metric:
     spec: SpecLimits | None
     normalised: bool
     unit: str  # "V", "" (sigma gradient) or "x limit" when normalised
-    left_out: int  # units without a limit, left out because the others were normalised
+    left_out: int  # units without a value, or without a limit when the others were normalised
     limits_seen: tuple[float, ...]  # the distinct limits, smallest first (at most a few)
 
     @property
@@ -114,28 +114,31 @@ def _metric(
     name: str,
     unit: str,
     points: Sequence[SpcPoint],
-    value_of: Callable[[SpcPoint], float],
+    value_of: Callable[[SpcPoint], float | None],
     limit_of: Callable[[SpcPoint], float | None],
 ) -> Metric:
-    values = np.array([value_of(p) for p in points], dtype=np.float64)
-    limit = np.array([limit_of(p) for p in points], dtype=np.float64)  # None becomes NaN
+    values = np.array([value_of(p) for p in points], dtype=np.float64)  # None becomes NaN
+    limit = np.array([limit_of(p) for p in points], dtype=np.float64)
+    has_value = np.isfinite(values)
     has_limit = np.isfinite(limit) & (limit > 0)
-    limits = _distinct(limit[has_limit])
-    if len(limits) <= 1:
-        spec = SpecLimits(upper=limits[0]) if limits else None
-        everything = np.arange(values.size, dtype=np.intp)
-        return Metric(key, name, values, everything, spec, False, unit, 0, limits)
-    kept = np.flatnonzero(has_limit).astype(np.intp)
+    limits = _distinct(limit[has_value & has_limit])
+    normalised = len(limits) > 1
+    kept = np.flatnonzero(has_value & has_limit if normalised else has_value).astype(np.intp)
+    if normalised:
+        return Metric(
+            key,
+            name,
+            values[kept] / limit[kept],
+            kept,
+            SpecLimits(upper=1.0),
+            True,
+            "x limit",
+            int(values.size - kept.size),
+            limits[:6],
+        )
+    spec = SpecLimits(upper=limits[0]) if limits else None
     return Metric(
-        key,
-        name,
-        values[kept] / limit[kept],
-        kept,
-        SpecLimits(upper=1.0),
-        True,
-        "x limit",
-        int(values.size - kept.size),
-        limits[:6],
+        key, name, values[kept], kept, spec, False, unit, int(values.size - kept.size), limits
     )
 
 

@@ -7,8 +7,8 @@
   every track.
 - `open_alarm_counts`: unacknowledged alarms per model (migration 005), for
   the scorecard.
-- `spec_values`: the distinct linearity specs of a model's tracks in a
-  window, so the comparison page knows whether one spec line fits them all.
+- `spec_values`: the distinct linearity specs of a model's latest tracks in
+  a window, so the comparison page knows whether one spec line fits them all.
 
 Tracks come back oldest first, the order every SPC statistic needs
 (docs/decisions/0010).
@@ -34,7 +34,7 @@ class TrackFigures:
     station: str
     sigma_gradient: float
     sigma_threshold: float | None
-    linearity_error: float
+    linearity_error: float | None
     linearity_spec: float | None
 
 
@@ -49,7 +49,7 @@ CROSS JOIN LATERAL (
     JOIN tracks t ON t.result_id = r.result_id
     JOIN stations s ON s.id = r.station_pk
     {where} AND r.model = m.model
-      AND t.sigma_gradient IS NOT NULL AND t.linearity_error IS NOT NULL
+      AND t.sigma_gradient IS NOT NULL AND abs(t.sigma_gradient) < 1e100
     ORDER BY r.made_at DESC, r.result_id DESC, t.track_id DESC
     LIMIT {limit}
 ) p
@@ -101,13 +101,26 @@ def open_alarm_counts(db: Database, stations: tuple[str, ...] = ()) -> dict[str,
         return {row[0]: int(row[1]) for row in conn.execute(query)}
 
 
-def spec_values(db: Database, model: str, filters: Filters) -> tuple[float, ...]:
-    """The distinct linearity specs of the model's analysed tracks in the window (up to 5)."""
+def spec_values(db: Database, model: str, filters: Filters, latest: int) -> tuple[float, ...]:
+    """The distinct linearity specs of the model's latest `latest` analysed tracks (up to 5).
+
+    The same tracks as `models.spc_series(..., limit=latest)`, through the
+    (model, made_at) index, so the answer costs a few milliseconds however
+    large the window, and agrees with what the model page's charts use.
+    """
+    if not 1 <= latest <= MAX_PER_MODEL * 4:
+        raise QueryError(QueryErrorCode.INVALID_FILTER, f"Ask for 1 to {MAX_PER_MODEL * 4} tracks.")
     query = sql.SQL(
-        "SELECT DISTINCT t.linearity_spec FROM results r "
+        "SELECT DISTINCT spec FROM ("
+        "SELECT t.linearity_spec AS spec FROM results r "
         "JOIN tracks t ON t.result_id = r.result_id "
-        "{where} AND t.linearity_spec IS NOT NULL AND t.status IN ('Pass', 'Warning', 'Fail') "
-        "ORDER BY 1 LIMIT {limit}"
-    ).format(where=filters.with_models(model).where("r"), limit=sql.Literal(MAX_SPECS))
+        "{where} AND t.sigma_gradient IS NOT NULL AND abs(t.sigma_gradient) < 1e100 "
+        "ORDER BY r.made_at DESC, r.result_id DESC, t.track_id DESC LIMIT {latest}"
+        ") latest WHERE spec IS NOT NULL ORDER BY 1 LIMIT {limit}"
+    ).format(
+        where=filters.with_models(model).where("r"),
+        latest=sql.Literal(latest),
+        limit=sql.Literal(MAX_SPECS),
+    )
     with db.pool.connection() as conn:
         return tuple(float(row[0]) for row in conn.execute(query))

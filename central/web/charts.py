@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
@@ -84,6 +85,20 @@ BAR = "#2563eb"
 BOX_FILL = "#dbe7ff"
 STRIP = "#1d4ed8"
 MEAN = "#b45309"
+
+#: The Nelson tests in a few words, for tooltips (the legend has TEST_DESCRIPTIONS).
+SHORT_TEST_NAMES: Mapping[int, str] = MappingProxyType(
+    {
+        1: "beyond 3 sigma",
+        2: "9 on one side",
+        3: "6 rising or falling",
+        4: "14 alternating",
+        5: "2 of 3 beyond 2 sigma",
+        6: "4 of 5 beyond 1 sigma",
+        7: "15 within 1 sigma",
+        8: "8 beyond 1 sigma",
+    }
+)
 
 #: Colours the callers may name for a segment or a line.
 COLOURS: Mapping[str, str] = {
@@ -465,33 +480,34 @@ def _legend(items: Sequence[tuple[str, str]], x: float, y: float) -> list[str]:
 
 
 def _marks(frame: _Frame, values: FloatArray, marks: Sequence[Mark]) -> list[str]:
+    """Circled points with their tooltips; the shared style sits on one group, so a
+    chart with hundreds of marked points stays small."""
     parts = []
     for mark in sorted(marks, key=lambda m: m.index):
         if not 0 <= mark.index < values.size or not math.isfinite(values[mark.index]):
             continue
         x, y = frame.x(mark.index), frame.y(float(values[mark.index]))
         label = (
-            _text(
-                x,
-                y - MARK_RADIUS - 3,
-                mark.label,
-                size=SMALL_FONT,
-                anchor="middle",
-                colour=VIOLATION,
-                extra=' font-weight="700"',
-            )
+            f'<text x="{_f(x)}" y="{_f(y - MARK_RADIUS - 3)}" stroke="none">'
+            f"{escape(mark.label)}</text>"
             if mark.label
             else ""
         )
         shape = (
             f'<g class="c-mark" data-index="{mark.index}"><title>{escape(mark.tooltip)}</title>'
-            f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{MARK_RADIUS}" fill="{VIOLATION}" '
-            f'fill-opacity="0.25" stroke="{VIOLATION}" stroke-width="1.6"/>{label}</g>'
+            f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{MARK_RADIUS}" fill-opacity="0.25"/>{label}</g>'
         )
         if mark.href:
             shape = f'<a href="{escape(mark.href)}">{shape}</a>'
         parts.append(shape)
-    return parts
+    if not parts:
+        return []
+    return [
+        f'<g class="c-marks" fill="{VIOLATION}" stroke="{VIOLATION}" stroke-width="1.6" '
+        f'font-size="{SMALL_FONT}" font-weight="700" text-anchor="middle">',
+        *parts,
+        "</g>",
+    ]
 
 
 def line_chart(
@@ -608,6 +624,7 @@ def control_chart(
     lcl: float | None,
     violations: Mapping[int, Sequence[int]] | None = None,
     descriptions: Mapping[int, str] = TEST_DESCRIPTIONS,
+    short_names: Mapping[int, str] = SHORT_TEST_NAMES,
     point_labels: Sequence[str] | None = None,
     point_links: Sequence[str] | None = None,
     x_labels: Sequence[str] | None = None,
@@ -621,8 +638,9 @@ def control_chart(
 
     violations: point index -> the test numbers it fails (lowest first). Each
     such point is circled, labelled with its lowest test, and its tooltip
-    names the unit (`point_labels[i]`), its value and every test it fails; a
-    legend under the plot explains the tests that occur.
+    names the unit (`point_labels[i]`), its value and every test it fails
+    (`short_names`); a legend under the plot explains the tests that occur
+    (`descriptions`). `point_links[i]` makes a marked point a link.
     """
     x = np.asarray(values, dtype=np.float64)
     if x.size == 0:
@@ -657,7 +675,7 @@ def control_chart(
     marks = []
     for index, tests in failed.items():
         unit = point_labels[index] if point_labels is not None and index < len(point_labels) else ""
-        named = "; ".join(f"test {t}: {descriptions.get(t, '')}" for t in tests)
+        named = ", ".join(f"test {t} ({short_names.get(t, '')})" for t in tests)
         head = f"Unit {index + 1}" + (f" ({unit})" if unit else "")
         tooltip = f"{head}: {value_name} {format_number(float(x[index]), 4)}. Fails {named}"
         link = point_links[index] if point_links is not None and index < len(point_links) else ""
@@ -716,6 +734,7 @@ def imr_charts(
         lcl=None,
         violations={i: (1,) for i in chart.mr_violations},
         descriptions={1: "moving range above the MR chart's upper control limit"},
+        short_names={1: "above the MR chart's limit"},
         point_labels=point_labels,
         point_links=point_links,
         x_labels=x_labels,

@@ -71,26 +71,31 @@ def _bad(message: str) -> QueryError:
 class View:
     """What a model view shows, as read from its URL (defaults resolved)."""
 
-    filters: Filters  # dates always set
+    filters: Filters  # its dates are `start` and `end`
+    start: date
+    end: date
     defaulted: bool  # the dates were not in the URL: the last DEFAULT_DAYS days
     tests: frozenset[int]
     trend_window: int
     baseline: int | None
 
-    def query(self, explicit_dates: bool = False, **changes: Any) -> str:
-        """The query string of this view (with changes), for links that keep every filter."""
+    def query(self, explicit_dates: bool = False) -> str:
+        """This view's query string, for links that keep every filter.
+
+        A defaulted window stays relative ("the last 90 days") unless
+        `explicit_dates`, which gives the link that shows exactly these days.
+        """
         pairs = [
             (k, v)
             for k, v in self.filters.to_query()
             if explicit_dates or not self.defaulted or k not in ("from", "to")
         ]
-        view = replace(self, **changes) if changes else self
-        if view.tests != ALL_TESTS:
-            pairs.append(("tests", ",".join(str(t) for t in sorted(view.tests)) or "none"))
-        if view.trend_window != DEFAULT_TREND_WINDOW:
-            pairs.append(("window", str(view.trend_window)))
-        if view.baseline is not None:
-            pairs.append(("baseline", str(view.baseline)))
+        if self.tests != ALL_TESTS:
+            pairs.append(("tests", ",".join(str(t) for t in sorted(self.tests)) or "none"))
+        if self.trend_window != DEFAULT_TREND_WINDOW:
+            pairs.append(("window", str(self.trend_window)))
+        if self.baseline is not None:
+            pairs.append(("baseline", str(self.baseline)))
         return urlencode(pairs)
 
     def filters_query(self) -> str:
@@ -109,12 +114,11 @@ def _today() -> date:
     return date.today()
 
 
-def _int(
-    args: MultiDict[str, str], key: str, low: int, high: int, default: int | None
-) -> int | None:
+def _number(args: MultiDict[str, str], key: str, low: int, high: int) -> int | None:
+    """A whole number from low to high, or None when the URL does not give one."""
     raw = args.get(key, "").strip()
     if not raw:
-        return default
+        return None
     try:
         value = int(raw)
     except ValueError:
@@ -154,10 +158,9 @@ def parse_view(args: MultiDict[str, str]) -> View:
     start = filters.start or end - timedelta(days=DEFAULT_DAYS - 1)
     filters = Filters(start, end, filters.stations, filters.models)  # checks start <= end again
     tests = parse_tests(args.getlist("tests")) if "tests" in args else ALL_TESTS
-    window = _int(args, "window", MIN_TREND_WINDOW, MAX_TREND_WINDOW, DEFAULT_TREND_WINDOW)
-    baseline = _int(args, "baseline", 10, SERIES_LIMIT, None)
-    assert window is not None  # noqa: S101 - it has a default
-    return View(filters, defaulted, tests, window, baseline)
+    window = _number(args, "window", MIN_TREND_WINDOW, MAX_TREND_WINDOW) or DEFAULT_TREND_WINDOW
+    baseline = _number(args, "baseline", 10, SERIES_LIMIT)
+    return View(filters, start, end, defaulted, tests, window, baseline)
 
 
 def _view_or_400() -> View:
@@ -260,14 +263,13 @@ def model_detail(model: str) -> Any:
     db = context().db
     summary = _summary_or_404(model, view)
     filters = view.filters
-    assert filters.start is not None and filters.end is not None  # noqa: S101, PT018
     try:
         series = models.spc_series(db, model, filters, SERIES_LIMIT)
     except QueryError as exc:
         abort(400, description=exc.message)
     daily = models.daily_counts(db, model, filters)
     positions = models.fail_positions(db, model, filters)
-    all_stations = models.near_misses(db, model, Filters(filters.start, filters.end))
+    all_stations = models.near_misses(db, model, Filters(view.start, view.end))
     near = [n for n in all_stations if not filters.stations or n.station in filters.stations]
     alarms = [
         a for a in alarm_store.open_alarms(db, filters.stations, (model,)) if a.model == model
@@ -279,7 +281,7 @@ def model_detail(model: str) -> Any:
     drifts = station_drift(series.points)
     counts = summary.counts if summary else StatusCounts()
     card = scorecard(model, counts, series.points, len(alarms))
-    bucket, rates = model_page.rate_charts(daily, filters.start, filters.end)
+    bucket, rates = model_page.rate_charts(daily, view.start, view.end)
     return render_template(
         "model.html",
         model=model,
@@ -322,13 +324,12 @@ def model_compare(model: str) -> Any:
     summary = _summary_or_404(model, view)
     filters = view.filters
     stations = compare.station_distributions(db, model, filters, COMPARE_VALUES)
-    specs = models_extra.spec_values(db, model, filters)
+    specs = models_extra.spec_values(db, model, filters, SERIES_LIMIT)
     spec = specs[0] if len(specs) == 1 else None
     views = [
         model_page.compare_view("sigma", stations, "box-sigma", None, "sigma gradient"),
         model_page.compare_view("linearity", stations, "box-lin", spec, "linearity error (V)"),
     ]
-    assert filters.start is not None  # noqa: S101 - parse_view sets both dates
     return render_template(
         "compare.html",
         model=model,
@@ -339,7 +340,7 @@ def model_compare(model: str) -> Any:
         specs=specs,
         values_cap=COMPARE_VALUES,
         all_stations=[
-            n.station for n in models.near_misses(db, model, Filters(filters.start, filters.end))
+            n.station for n in models.near_misses(db, model, Filters(view.start, view.end))
         ],
         **HELPERS,
     )

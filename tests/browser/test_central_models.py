@@ -125,7 +125,7 @@ def test_model_page_shows_a_nelson_violation_and_the_station_comparison(
         expect(mark).to_be_visible()
         tooltip = mark.locator("title")
         expect(tooltip).to_contain_text(f"Unit {OUTLIER_INDEX + 1} ({OUTLIER} TRK1, {LINE_A}")
-        expect(tooltip).to_contain_text("test 1: 1 point more than 3 sigma from the centre line")
+        expect(tooltip).to_contain_text("Fails test 1 (beyond 3 sigma)")
         expect(mark.locator("text")).to_have_text("1")
         expect(page.locator('#lin-i g.c-legend-test[data-test="1"]')).to_be_visible()
         expect(page.locator("#violations-linearity")).to_contain_text("fail a selected test")

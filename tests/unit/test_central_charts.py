@@ -100,7 +100,11 @@ def test_control_chart_circles_a_violation_with_its_tests_in_the_tooltip_and_leg
     tip = marked[outlier].find(f"{SVG}title")
     assert tip is not None and tip.text is not None
     assert tip.text.startswith(f"Unit {outlier + 1} (SN{outlier}): linearity error 1.5")
-    assert f"test 1: {TEST_DESCRIPTIONS[1]}" in tip.text
+    assert "Fails test 1 (beyond 3 sigma)" in tip.text
+    legend_text = [
+        t.text for t in find_all(root, "text") if t.text and t.text.startswith("Test 1:")
+    ]
+    assert legend_text == [f"Test 1: {TEST_DESCRIPTIONS[1]}"]
     label = marked[outlier].find(f"{SVG}text")
     assert label is not None and label.text == "1"  # the lowest failed test, as Minitab labels
 

@@ -138,6 +138,13 @@ def error_unit(base: FileResult, when: datetime) -> FileResult:
     )
 
 
+def sigma_only_unit(unit: Unit, when: datetime) -> Unit:
+    """An OOC-1 unit whose station sent a sigma gradient but no linearity error."""
+    track = unit.result.tracks[0].model_copy(update={"linearity_error": None})
+    result = renamed(unit.result, "sigma-only", serial="OOC-NOLIN", tracks=[track], test_date=when)
+    return Unit(LINE_B, result)
+
+
 def _dated(result: FileResult, index: int) -> FileResult:
     moment = datetime.combine(TODAY - timedelta(days=index % 20), datetime.min.time())
     return result.model_copy(update={"test_date": moment + timedelta(hours=7, minutes=3 * index)})
@@ -152,7 +159,10 @@ def world(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     broken = error_unit(base, start + timedelta(hours=1))
     hostile = renamed(base, "hostile", model="9999<i>x", test_date=start)
     sent = [Unit(LINE_A, r) for r in files]
-    sent += [*series, Unit(LINE_A, broken), Unit(LINE_A, hostile)]
+    last = series[-1].result.test_date
+    assert last is not None
+    no_lin = sigma_only_unit(series[-1], last + timedelta(hours=1))  # the newest OOC-1 unit
+    sent += [*series, Unit(LINE_A, broken), Unit(LINE_A, hostile), no_lin]
     for db in module_database(postgres_admin_url, tmp_path_factory.mktemp("unused-pg")):
         for station in (LINE_A, LINE_B):
             ingest(db, batch_of([u.result for u in sent if u.station == station], station))
@@ -184,7 +194,7 @@ def marks(chart: ET.Element) -> dict[int, str]:
     """Marked point index -> its tooltip."""
     found = {}
     for g in chart.iter(f"{SVG}g"):
-        if "c-mark" in (g.get("class") or ""):
+        if "c-mark" in (g.get("class") or "").split():
             title = g.find(f"{SVG}title")
             found[int(g.get("data-index", "-1"))] = title.text if title is not None else ""
     return found
@@ -238,7 +248,7 @@ def test_model_list_has_a_scorecard_line_per_model(client: FlaskClient, world: W
         for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
     ]
     assert cells[0] == MODEL
-    assert cells[1:3] == ["2", str(UNITS + 1)]  # two stations; the Error unit counts as a unit
+    assert cells[1:3] == ["2", str(UNITS + 2)]  # two stations; the Error unit counts as a unit
     assert cells[3] == "100.0 %"  # ...but not in the pass rate
     assert cells[6] == "1"  # errors
     expected = capability(lin_values(world.series), SpecLimits(upper=SPEC)).cpk
@@ -265,7 +275,7 @@ def test_model_page_marks_the_out_of_control_unit(client: FlaskClient, world: Wo
     assert OUTLIER_INDEX in marked
     tip = marked[OUTLIER_INDEX]
     assert tip.startswith(f"Unit {OUTLIER_INDEX + 1} ({OUTLIER} TRK1, {LINE_A}, ")
-    assert "linearity error 0.0085" in tip and "test 1:" in tip
+    assert "linearity error 0.0085" in tip and "test 1 (beyond 3 sigma)" in tip
     outlier = world.series[OUTLIER_INDEX].result
     links = [a.get("href") for a in chart.iter(f"{SVG}a")]
     assert any(href and href.startswith("/units/") for href in links)
@@ -277,10 +287,10 @@ def test_model_page_marks_the_out_of_control_unit(client: FlaskClient, world: Wo
 
 def test_nelson_tests_are_selected_in_the_url(client: FlaskClient, world: World) -> None:
     only_2 = svg(page(client, f"/models/{MODEL}?{WINDOW}&tests=2"), "lin-i")
-    assert all("test 1:" not in tip for tip in marks(only_2).values())
+    assert all("test 1 (beyond 3 sigma)" not in tip for tip in marks(only_2).values())
     assert OUTLIER_INDEX not in marks(only_2)
     body = page(client, f"/models/{MODEL}?{WINDOW}&tests=1,5")
-    assert "test 1:" in marks(svg(body, "lin-i"))[OUTLIER_INDEX]
+    assert "test 1 (beyond 3 sigma)" in marks(svg(body, "lin-i"))[OUTLIER_INDEX]
     assert 'name="tests" value="1" checked' in body and 'name="tests" value="2" >' in body
     none = page(client, f"/models/{MODEL}?{WINDOW}&tests=none")
     assert not marks(svg(none, "lin-i")) and "No Nelson test selected" in none
@@ -327,7 +337,10 @@ def test_scorecard_capability_and_counts(client: FlaskClient, world: World) -> N
         for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
     ]
     assert cells[1] == f"{format_number(SPEC, 4)} V"
-    assert cells[2] == str(UNITS)  # the Error unit has no metrics
+    assert cells[2] == str(UNITS)  # the Error unit has no metrics, one unit no linearity error
+    assert text_of(body, "left-out-linearity").startswith("1 track(s) of the series have no")
+    sigma_row = re.search(r'<tr id="cap-sigma">(.*?)</tr>', body, re.S)
+    assert sigma_row and f'<td class="num">{UNITS + 1}</td>' in sigma_row.group(1)
     ci = cap.cpk  # type: ignore[union-attr]
     assert cells[5] == f"{format_number(ci.ci_low, 3)} to {format_number(ci.ci_high, 3)}"  # type: ignore[union-attr]
     assert "1 track(s) without metrics" in body
@@ -416,12 +429,15 @@ def test_compare_shows_each_station_and_whether_they_differ(
     client: FlaskClient, world: World
 ) -> None:
     body = page(client, f"/models/{MODEL}/compare?{WINDOW}")
+    analysed = [
+        u for u in world.sent if u.result.model == MODEL and u.result.status is not Status.ERROR
+    ]
     for key, values_of in (
         ("sigma", lambda u: u.result.tracks[0].sigma_gradient),
         ("linearity", lambda u: u.result.tracks[0].linearity_error),
     ):
         groups = {
-            s: np.array([values_of(u) for u in world.series if u.station == s])
+            s: np.array([v for u in analysed if u.station == s and (v := values_of(u)) is not None])
             for s in (LINE_A, LINE_B)
         }
         expected = compare_groups(groups)
