@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -27,9 +28,10 @@ from central.audit import CLI
 from central.db import Database
 from central.queries.filters import Filters
 from central.queries.models import fail_positions
-from central.spc.capability import SpecLimits, capability
+from central.spc.capability import SpecLimits, capability, rolling_capability
 from central.spc.compare import compare_groups
 from central.users import Role, add_user
+from central.web.model_page import buckets
 from shared.models import ErrorInfo, FileResult, Status
 from shared.plot import format_number
 from tests.unit.central_auth_support import make_client, sign_in
@@ -470,3 +472,44 @@ def test_compare_shows_each_station_and_whether_they_differ(
 def test_compare_with_one_station_says_why_there_is_no_test(client: FlaskClient) -> None:
     body = page(client, f"/models/{MODEL}/compare?{WINDOW}&station={LINE_A}")
     assert text_of(body, "verdict-sigma").startswith("No test: comparing stations needs")
+
+
+def test_cpk_trend_windows_follow_the_url(client: FlaskClient, world: World) -> None:
+    body = page(client, f"/models/{MODEL}?{WINDOW}&window=20")
+    chart = svg(body, "lin-trend")
+    values = lin_values(world.series)
+    expected = rolling_capability(values, SpecLimits(upper=SPEC), window=20)
+    assert len(expected) == UNITS // 20
+    desc = chart.find(f"{SVG}desc")
+    assert desc is not None and desc.text == f"{len(expected)} windows of 20 units each."
+    line = next(p for p in chart.iter(f"{SVG}path") if p.get("data-series") == "Cpk (95 % CI)")
+    assert line.get("d", "").count("L") == len(expected) - 1  # one vertex per window
+    assert 'value="20"' in body  # the form shows the window asked for
+    assert 'id="lin-trend"' not in page(client, f"/models/{MODEL}?{WINDOW}")  # 80 < 2 x 100
+
+
+def test_long_windows_are_drawn_per_week_then_per_month(client: FlaskClient) -> None:
+    weeks = page(client, f"/models/{MODEL}?from={TODAY - timedelta(days=200)}&to={TODAY}")
+    assert "Pass, warning and fail rate per week" in weeks
+    bars = [g for g in svg(weeks, "rates-0").iter(f"{SVG}g") if g.get("data-category")]
+    kind, expected = buckets(TODAY - timedelta(days=200), TODAY)
+    assert kind == "week" and [b.get("data-category") for b in bars] == [b.label for b in expected]
+    months = page(client, f"/models/{MODEL}?from={TODAY - timedelta(days=800)}&to={TODAY}")
+    assert "Pass, warning and fail rate per month" in months
+
+
+def test_buckets_cover_the_window_without_gaps() -> None:
+    for start, end, kind in (
+        (date(2025, 1, 1), date(2025, 3, 31), "day"),
+        (date(2024, 12, 30), date(2025, 6, 1), "week"),
+        (date(2023, 11, 15), date(2025, 12, 31), "month"),
+    ):
+        found_kind, found = buckets(start, end)
+        assert found_kind == kind
+        assert found[0].first <= start and found[-1].last >= end
+        for before, after in pairwise(found):
+            assert after.first == before.last + timedelta(days=1)
+    _, months = buckets(date(2023, 11, 15), date(2025, 12, 31))
+    assert [m.label for m in months[:3]] == ["2023-11", "2023-12", "2024-01"]
+    _, weeks = buckets(date(2024, 12, 30), date(2025, 6, 1))
+    assert weeks[0].label == "2025-W01" and weeks[0].first == date(2024, 12, 30)
