@@ -4,14 +4,16 @@
 tracks (central/ingest.py), so a batch and its rollups commit together or not
 at all. It is handed only the results that were really inserted (duplicates
 were filtered out before the COPY), so a resent batch never counts twice.
-The rollup arithmetic is two set-based `INSERT ... SELECT ... ON CONFLICT DO
-UPDATE` statements over the new rows; the same SELECTs without the filter
-rebuild every rollup from scratch (`rebuild`, and the tests compare the two).
+The rollup arithmetic is set-based `INSERT ... SELECT` statements over the
+new rows (`... ON CONFLICT DO UPDATE` adding to the day rows, and one copying
+the tracks' metrics into `track_series`, the model-and-time ordered table the
+charts read); the same SELECTs without the filter rebuild everything from
+scratch (`rebuild`, and the tests compare the two).
 
 The one thing SQL cannot do is look inside a curve blob, so where a failing
 track's points lie along the travel (20 bins) is computed here, per failing
 track, from the curve the station sent, and stored in `track_fail_bins`.
-docs/decisions/0011-central-aggregations.md has the design.
+docs/decisions/0012-central-aggregations.md has the design.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import numpy.typing as npt
 import psycopg
 from psycopg import sql
 
-from shared.curves import unpack_curve
+from shared.curves import unpack_arrays
 from shared.protocol import StationResult
 
 FAIL_BINS = 20  # equal parts of the travel; the CHECK in migration 004 says the same
@@ -101,6 +103,17 @@ CROSS JOIN LATERAL unnest(f.bins) WITH ORDINALITY AS b(n, bin)
 GROUP BY r.station_pk, COALESCE(r.model, ''), r.made_at::date, b.bin
 """
 
+# track_series (migration 006): the per-track metrics in model and time order.
+_SERIES_COLUMNS = (
+    *("model", "made_at", "result_id", "track_id", "station_pk", "serial", "status"),
+    *("sigma_gradient", "sigma_threshold", "linearity_error", "linearity_spec"),
+)
+_SERIES_SELECT = """
+SELECT COALESCE(r.model, ''), r.made_at, r.result_id, t.track_id, r.station_pk, r.serial,
+       t.status, t.sigma_gradient, t.sigma_threshold, t.linearity_error, t.linearity_spec
+FROM results r JOIN tracks t ON t.result_id = r.result_id {where}
+"""
+
 _NEW_ONLY = sql.SQL("WHERE r.result_id = ANY(%(ids)s::uuid[])")
 
 
@@ -124,6 +137,12 @@ def _upsert(
         select=select,
         keys=_columns(keys),
         added=added,
+    )
+
+
+def _series(where: sql.Composable) -> sql.Composed:
+    return sql.SQL("INSERT INTO track_series ({}) {}").format(
+        _columns(_SERIES_COLUMNS), sql.SQL(_SERIES_SELECT).format(where=where)
     )
 
 
@@ -187,14 +206,10 @@ def fail_bins_of(items: Iterable[StationResult]) -> list[FailBins]:
             blob = item.curves.get(track.track_id)
             if not track.fail_points or blob is None or track.optimal_offset is None:
                 continue
-            curve = unpack_curve(blob)
-            bins = bin_failing_points(
-                np.asarray(curve.positions, dtype=np.float64),
-                np.asarray(curve.errors, dtype=np.float64),
-                np.array(curve.upper, dtype=np.float64),  # None (no limit) becomes NaN
-                np.array(curve.lower, dtype=np.float64),
-                track.optimal_offset,
-            )
+            positions, errors, upper, lower, *_ = unpack_arrays(blob)
+            if positions is None or errors is None or upper is None or lower is None:
+                continue  # unpack_arrays refuses such a blob; this only narrows the types
+            bins = bin_failing_points(positions, errors, upper, lower, track.optimal_offset)
             if bins is not None:
                 found.append(FailBins(UUID(item.result_id), track.track_id, bins))
     return found
@@ -215,6 +230,7 @@ def record(
             for entry in fail_bins:
                 copy.write_row((entry.result_id, entry.track_id, list(entry.bins)))
     ids = {"ids": list(result_ids)}
+    cur.execute(_series(_NEW_ONLY), ids)
     cur.execute(_upsert("rollup_daily", _DAILY_KEYS, _DAILY_SUMS, _daily(_NEW_ONLY)), ids)
     if fail_bins:
         cur.execute(_upsert("rollup_fail_bins", _BIN_KEYS, _BIN_SUMS, _bins(_NEW_ONLY)), ids)
@@ -227,9 +243,11 @@ def rebuild(conn: psycopg.Connection[Any]) -> None:
     not a sum. Takes a lock that makes concurrent ingests wait until it commits.
     """
     with conn.transaction():
-        conn.execute("LOCK TABLE rollup_daily, rollup_fail_bins IN EXCLUSIVE MODE")
+        conn.execute("LOCK TABLE rollup_daily, rollup_fail_bins, track_series IN EXCLUSIVE MODE")
         conn.execute("DELETE FROM rollup_daily")
         conn.execute("DELETE FROM rollup_fail_bins")
+        conn.execute("DELETE FROM track_series")
+        conn.execute(_series(sql.SQL("")))
         conn.execute(
             sql.SQL("INSERT INTO rollup_daily ({}) {}").format(
                 _columns([*_DAILY_KEYS, *_DAILY_SUMS]), _daily(sql.SQL(""))
@@ -267,3 +285,15 @@ def stored(conn: psycopg.Connection[Any]) -> tuple[Rows, Rows]:
         )
     )
     return daily.fetchall(), bins.fetchall()
+
+
+def series_drift(conn: psycopg.Connection[Any]) -> int:
+    """Rows by which track_series differs from its recomputation (missing or extra): 0 in step."""
+    select = sql.SQL(_SERIES_SELECT).format(where=sql.SQL(""))
+    kept = sql.SQL("SELECT {} FROM track_series").format(_columns(_SERIES_COLUMNS))
+    query = sql.SQL(
+        "SELECT (SELECT COUNT(*) FROM ({a} EXCEPT ALL {b}) x) "
+        "+ (SELECT COUNT(*) FROM ({b} EXCEPT ALL {a}) y)"
+    ).format(a=select, b=kept)
+    row = conn.execute(query).fetchone()
+    return int(row[0]) if row else 0

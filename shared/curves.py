@@ -81,7 +81,11 @@ def _limits(values: np.ndarray) -> list[float | None]:
     return [None if np.isnan(v) else float(v) for v in values]
 
 
-def unpack_curve(blob: bytes) -> TrackCurve:
+def unpack_arrays(blob: bytes) -> list[np.ndarray | None]:
+    """The six arrays of a blob as float64 numpy views (NaN = blank limit), None if absent.
+
+    For readers that compute on the curve (central's rollups) and need no model.
+    """
     lengths = _lengths(blob)
     data = np.frombuffer(_body(blob, lengths), dtype="<f8")
     arrays: list[np.ndarray | None] = []
@@ -92,7 +96,11 @@ def unpack_curve(blob: bytes) -> TrackCurve:
             continue
         arrays.append(data[start : start + length])
         start += length
-    positions, errors, upper, lower, untrimmed_positions, untrimmed_errors = arrays
+    return arrays
+
+
+def unpack_curve(blob: bytes) -> TrackCurve:
+    positions, errors, upper, lower, untrimmed_positions, untrimmed_errors = unpack_arrays(blob)
     if positions is None or errors is None or upper is None or lower is None:
         raise ValueError("curve blob lacks positions, errors or limits")  # _lengths checked
     return TrackCurve(

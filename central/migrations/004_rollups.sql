@@ -1,4 +1,4 @@
--- The QA dashboard's data layer (docs/decisions/0011-central-aggregations.md).
+-- The QA dashboard's data layer (docs/decisions/0012-central-aggregations.md).
 -- Depends only on 001 and 002.
 
 -- When a unit was made: the station's own test time (the plant's local clock, the

@@ -5,7 +5,7 @@ Pages and the Excel export call these functions and render what they return
 from the rollups that ingest keeps up to date (central/rollups.py); per-unit
 series, distributions and searches read `results`/`tracks` through indexes
 on `made_at`, always inside a time window and with a LIMIT.
-docs/decisions/0011-central-aggregations.md explains the choices.
+docs/decisions/0012-central-aggregations.md explains the choices.
 
 - `filters`: the date range / station / model a view is filtered by, as in the URL.
 - `fleet`: every station's last contact, agent version, outbox, yield today and this week.

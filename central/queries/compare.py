@@ -48,36 +48,28 @@ class StationDistribution:
     linearity: Distribution
 
 
-_SUMMARY = sql.SQL(
+# One pass over the window's tracks (materialised once): the summaries over all of
+# them, the raw values of the latest `cap` per station.
+_DISTRIBUTIONS = sql.SQL(
     """
-SELECT s.name,
-       COUNT(t.sigma_gradient), AVG(t.sigma_gradient), STDDEV_SAMP(t.sigma_gradient),
-       percentile_cont({p}) WITHIN GROUP (ORDER BY t.sigma_gradient),
-       COUNT(t.linearity_error), AVG(t.linearity_error), STDDEV_SAMP(t.linearity_error),
-       percentile_cont({p}) WITHIN GROUP (ORDER BY t.linearity_error)
-FROM results r
-JOIN tracks t ON t.result_id = r.result_id
-JOIN stations s ON s.id = r.station_pk
-{where} AND t.status IN ('Pass', 'Warning', 'Fail')
-GROUP BY s.name
-ORDER BY s.name
-"""
+WITH w AS MATERIALIZED (
+    SELECT s.name, ts.sigma_gradient AS sigma, ts.linearity_error AS lin,
+           row_number() OVER (PARTITION BY s.name ORDER BY ts.made_at DESC, ts.result_id DESC,
+                              ts.track_id DESC) AS rank
+    FROM track_series ts
+    JOIN stations s ON s.id = ts.station_pk
+    {where} AND ts.status IN ('Pass', 'Warning', 'Fail')
 )
-_VALUES = sql.SQL(
-    """
-SELECT name, array_agg(sigma_gradient ORDER BY rank DESC) FILTER (WHERE sigma_gradient IS NOT NULL),
-       array_agg(linearity_error ORDER BY rank DESC) FILTER (WHERE linearity_error IS NOT NULL)
-FROM (
-    SELECT s.name, t.sigma_gradient, t.linearity_error,
-           row_number() OVER (PARTITION BY s.name ORDER BY r.made_at DESC, r.result_id DESC,
-                              t.track_id DESC) AS rank
-    FROM results r
-    JOIN tracks t ON t.result_id = r.result_id
-    JOIN stations s ON s.id = r.station_pk
-    {where} AND t.status IN ('Pass', 'Warning', 'Fail')
-) latest
-WHERE rank <= {cap}
+SELECT name,
+       COUNT(sigma), AVG(sigma), STDDEV_SAMP(sigma),
+       percentile_cont({p}) WITHIN GROUP (ORDER BY sigma),
+       COUNT(lin), AVG(lin), STDDEV_SAMP(lin),
+       percentile_cont({p}) WITHIN GROUP (ORDER BY lin),
+       array_agg(sigma ORDER BY rank DESC) FILTER (WHERE rank <= {cap} AND sigma IS NOT NULL),
+       array_agg(lin ORDER BY rank DESC) FILTER (WHERE rank <= {cap} AND lin IS NOT NULL)
+FROM w
 GROUP BY name
+ORDER BY name
 """
 )
 
@@ -108,22 +100,18 @@ def station_distributions(
         raise QueryError(
             QueryErrorCode.INVALID_FILTER, f"Keep 1 to {MAX_VALUES_CAP} values per station."
         )
-    where = filters.with_models(model).where("r")
-    percentiles = sql.Literal(list(PERCENTILES))
+    query = _DISTRIBUTIONS.format(
+        where=filters.with_models(model).where("ts"),
+        p=sql.Literal(list(PERCENTILES)),
+        cap=sql.Literal(values_cap),
+    )
     with db.pool.connection() as conn:
-        summary = conn.execute(_SUMMARY.format(p=percentiles, where=where)).fetchall()
-        values = {
-            row[0]: (row[1], row[2])
-            for row in conn.execute(_VALUES.format(where=where, cap=sql.Literal(values_cap)))
-        }
-    found = []
-    for row in summary:
-        sigma_values, lin_values = values.get(row[0], (None, None))
-        found.append(
-            StationDistribution(
-                station=row[0],
-                sigma=_distribution(row[1:5], sigma_values),
-                linearity=_distribution(row[5:9], lin_values),
-            )
+        rows = conn.execute(query).fetchall()
+    return [
+        StationDistribution(
+            station=row[0],
+            sigma=_distribution(row[1:5], row[9]),
+            linearity=_distribution(row[5:9], row[10]),
         )
-    return found
+        for row in rows
+    ]

@@ -65,7 +65,7 @@ LEFT JOIN heartbeats h ON h.station_pk = s.id
 LEFT JOIN LATERAL (
     SELECT r.agent_version FROM results r
     WHERE r.station_pk = s.id AND h.agent_version IS NULL
-    ORDER BY r.analysed_at DESC LIMIT 1
+    ORDER BY r.made_at DESC LIMIT 1
 ) latest ON TRUE
 LEFT JOIN LATERAL (
     SELECT {today_inner}, {week_inner}

@@ -160,13 +160,12 @@ def spc_series(
         )
     chosen = filters.with_models(model)
     points = sql.SQL(
-        "SELECT r.made_at, r.result_id, s.name, r.serial, t.track_id, t.status, "
-        "t.sigma_gradient, t.sigma_threshold, t.linearity_error, t.linearity_spec "
-        "FROM results r JOIN tracks t ON t.result_id = r.result_id "
-        "JOIN stations s ON s.id = r.station_pk "
-        "{where} AND t.sigma_gradient IS NOT NULL AND abs(t.sigma_gradient) < 1e100 "
-        "ORDER BY r.made_at DESC, r.result_id DESC, t.track_id DESC LIMIT {limit}"
-    ).format(where=chosen.where("r"), limit=sql.Literal(limit + 1))
+        "SELECT ts.made_at, ts.result_id, s.name, ts.serial, ts.track_id, ts.status, "
+        "ts.sigma_gradient, ts.sigma_threshold, ts.linearity_error, ts.linearity_spec "
+        "FROM track_series ts JOIN stations s ON s.id = ts.station_pk "
+        "{where} AND ts.sigma_gradient IS NOT NULL AND abs(ts.sigma_gradient) < 1e100 "
+        "ORDER BY ts.made_at DESC, ts.result_id DESC, ts.track_id DESC LIMIT {limit}"
+    ).format(where=chosen.where("ts"), limit=sql.Literal(limit + 1))
     # The rollups count the same tracks (sigma_n), so this costs no scan of the window.
     missing = sql.SQL(
         "SELECT COALESCE(SUM(d.tracks - d.sigma_n), 0) FROM rollup_daily d {where}"

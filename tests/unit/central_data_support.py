@@ -24,8 +24,10 @@ from shared.models import FileResult
 from shared.protocol import PROTOCOL_VERSION, IngestBatch, IngestResponse, StationResult
 from tests.real_truth import IN_REPO
 
+# track_series has no foreign keys (migration 006), so it is named, not reached by CASCADE.
 ALL_TABLES = (
-    "rollup_fail_bins, rollup_daily, track_fail_bins, heartbeats, tracks, results, stations"
+    "track_series, rollup_fail_bins, rollup_daily, track_fail_bins, heartbeats, tracks, results, "
+    "stations"
 )
 
 

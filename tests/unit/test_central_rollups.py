@@ -91,6 +91,12 @@ def assert_consistent(db: Database) -> None:
     assert daily, "nothing was rolled up"
     assert_rows_equal(daily, daily_again)
     assert_rows_equal(bins, bins_again)
+    with db.pool.connection() as conn:
+        assert rollups.series_drift(conn) == 0
+        series, tracks = conn.execute(
+            "SELECT (SELECT COUNT(*) FROM track_series), (SELECT COUNT(*) FROM tracks)"
+        ).fetchone()  # type: ignore[misc]
+    assert series == tracks
 
 
 def test_rollups_equal_a_recomputation_after_resends_protocol_1_and_two_stations(
@@ -234,10 +240,14 @@ def test_rebuild_restores_rollups_that_were_damaged(db: Database, files: list[Fi
     with db.pool.connection() as conn:
         conn.execute("UPDATE rollup_daily SET passes = passes + 7")
         conn.execute("DELETE FROM rollup_fail_bins WHERE bin % 2 = 0")
+        conn.execute("UPDATE track_series SET sigma_gradient = 1 WHERE track_id = 'TRK1'")
+        conn.commit()
+        assert rollups.series_drift(conn) > 0
         rollups.rebuild(conn)
     after = stored_and_recomputed(db)[0]
     assert_rows_equal(after[0], before[0])
     assert_rows_equal(after[1], before[1])
+    assert_consistent(db)
 
 
 def test_values_no_instrument_gives_are_stored_and_kept_out_of_the_sums(
@@ -356,3 +366,15 @@ def test_a_result_without_tracks_counts_as_a_unit_and_no_track(
     assert row is not None
     assert row[:3] == (1, 1, 0)
     assert row[3] == (broken.test_date or broken.analysed_at.astimezone(UTC)).date()
+
+
+def test_removing_results_removes_their_series_rows(db: Database, files: list[FileResult]) -> None:
+    ingest(db, batch_of(files, LINE_1))
+    with db.pool.connection() as conn:
+        conn.execute(
+            "DELETE FROM results WHERE result_id IN (SELECT result_id FROM results LIMIT 3)"
+        )
+        assert rollups.series_drift(conn) == 0  # the tracks went by cascade, their rows too
+        conn.execute("TRUNCATE results CASCADE")
+        row = conn.execute("SELECT COUNT(*) FROM track_series").fetchone()
+    assert row == (0,)

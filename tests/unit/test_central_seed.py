@@ -188,6 +188,8 @@ def test_seeded_rollups_equal_a_recomputation(seeded: Database) -> None:
         assert got[:14] == want[:14]
         assert got[14:] == pytest.approx(want[14:], rel=1e-12)
     assert binned is not None and binned[0] == binned[1] > 0
+    with seeded.pool.connection() as conn:
+        assert rollups.series_drift(conn) == 0
 
 
 def test_seed_refuses_a_database_that_holds_results(central_db: Database, tmp_path: Path) -> None:
