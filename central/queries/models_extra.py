@@ -1,10 +1,10 @@
 """Queries the model list and model pages need beyond central/queries/models.py.
 
 - `latest_tracks_per_model`: every model's latest analysed tracks in a
-  window, in one statement (a LATERAL index scan per model on
-  results (model, made_at)), so the model list can show each model's Cpk and
-  drift state without one query per model and without reading the window's
-  every track.
+  window, in one statement (a LATERAL range scan per model of track_series,
+  migration 006, in (model, made_at) order), so the model list can show each
+  model's Cpk and drift state without one query per model and without
+  reading the window's every track.
 - `open_alarm_counts`: unacknowledged alarms per model (migration 005), for
   the scorecard.
 - `spec_values`: the distinct linearity specs of a model's latest tracks in
@@ -44,13 +44,12 @@ SELECT m.model, p.name, p.sigma_gradient, p.sigma_threshold, p.linearity_error,
        p.linearity_spec
 FROM (SELECT DISTINCT d.model FROM rollup_daily d {rollup_where} AND d.model <> '') m
 CROSS JOIN LATERAL (
-    SELECT s.name, t.sigma_gradient, t.sigma_threshold, t.linearity_error, t.linearity_spec
-    FROM results r
-    JOIN tracks t ON t.result_id = r.result_id
-    JOIN stations s ON s.id = r.station_pk
-    {where} AND r.model = m.model
-      AND t.sigma_gradient IS NOT NULL AND abs(t.sigma_gradient) < 1e100
-    ORDER BY r.made_at DESC, r.result_id DESC, t.track_id DESC
+    SELECT s.name, ts.sigma_gradient, ts.sigma_threshold, ts.linearity_error, ts.linearity_spec
+    FROM track_series ts
+    JOIN stations s ON s.id = ts.station_pk
+    {where} AND ts.model = m.model
+      AND ts.sigma_gradient IS NOT NULL AND abs(ts.sigma_gradient) < 1e100
+    ORDER BY ts.made_at DESC, ts.result_id DESC, ts.track_id DESC
     LIMIT {limit}
 ) p
 """
@@ -74,7 +73,7 @@ def latest_tracks_per_model(
         )
     query = _LATEST.format(
         rollup_where=filters.where("d", day_column="day"),
-        where=filters.where("r"),
+        where=filters.where("ts"),
         limit=sql.Literal(per_model),
     )
     found: dict[str, list[TrackFigures]] = {}
@@ -104,21 +103,21 @@ def open_alarm_counts(db: Database, stations: tuple[str, ...] = ()) -> dict[str,
 def spec_values(db: Database, model: str, filters: Filters, latest: int) -> tuple[float, ...]:
     """The distinct linearity specs of the model's latest `latest` analysed tracks (up to 5).
 
-    The same tracks as `models.spc_series(..., limit=latest)`, through the
-    (model, made_at) index, so the answer costs a few milliseconds however
-    large the window, and agrees with what the model page's charts use.
+    The same tracks as `models.spc_series(..., limit=latest)`, read from
+    track_series in (model, made_at) order, so the answer costs a few
+    milliseconds however large the window, and agrees with what the model
+    page's charts use.
     """
     if not 1 <= latest <= MAX_PER_MODEL * 4:
         raise QueryError(QueryErrorCode.INVALID_FILTER, f"Ask for 1 to {MAX_PER_MODEL * 4} tracks.")
     query = sql.SQL(
         "SELECT DISTINCT spec FROM ("
-        "SELECT t.linearity_spec AS spec FROM results r "
-        "JOIN tracks t ON t.result_id = r.result_id "
-        "{where} AND t.sigma_gradient IS NOT NULL AND abs(t.sigma_gradient) < 1e100 "
-        "ORDER BY r.made_at DESC, r.result_id DESC, t.track_id DESC LIMIT {latest}"
+        "SELECT ts.linearity_spec AS spec FROM track_series ts "
+        "{where} AND ts.sigma_gradient IS NOT NULL AND abs(ts.sigma_gradient) < 1e100 "
+        "ORDER BY ts.made_at DESC, ts.result_id DESC, ts.track_id DESC LIMIT {latest}"
         ") latest WHERE spec IS NOT NULL ORDER BY 1 LIMIT {limit}"
     ).format(
-        where=filters.with_models(model).where("r"),
+        where=filters.with_models(model).where("ts"),
         latest=sql.Literal(latest),
         limit=sql.Literal(MAX_SPECS),
     )
