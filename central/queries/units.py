@@ -1,9 +1,13 @@
 """Units: search by serial, model, station and date with keyset paging; one unit in full.
 
-Search results are newest first, paged by a cursor holding the last row's
-(made_at, result_id), so page 50 costs what page 1 does (no OFFSET). A serial
-matches by case-insensitive prefix (`sn12` finds `SN12345`) through the
-`lower(serial)` index.
+Search results are paged by a cursor holding the last row's sort key, so page
+50 costs what page 1 does (no OFFSET). Without a serial, units come newest
+first through the made_at indexes. With one, a serial matches by
+case-insensitive prefix (`sn12` finds `SN12345`) and units come by serial,
+each serial's newest first: one walk of the (lower(serial), made_at) index
+(migration 007), fast whether the prefix matches five units or half of them
+and whenever those were made (newest-first over a rare prefix would read
+back through years of results).
 
 A unit's page shows every track with its curves (decoded from the blobs
 exactly as the station sent them) and the re-trims of the same serial: every
@@ -12,6 +16,9 @@ result of the same model and serial, from any station, oldest first.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -60,15 +67,24 @@ _ROW = (
 )
 
 
-def _cursor(row: UnitRow) -> str:
-    return f"{row.made_at.isoformat()}_{row.result_id}"
+_SERIAL = sql.SQL('lower(r.serial) COLLATE "C"')  # the expression of results_serial_order
 
 
-def _parse_cursor(cursor: str) -> tuple[datetime, UUID]:
-    moment, _, rid = cursor.partition("_")
+def _cursor(row: UnitRow, serial_key: str | None) -> str:
+    """Opaque to the caller: the sort key of the last row shown (serial as SQL lowered it)."""
+    key = [row.made_at.isoformat(), str(row.result_id)]
+    if serial_key is not None:
+        key.insert(0, serial_key)
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def _parse_cursor(cursor: str, by_serial: bool) -> tuple[str | None, datetime, UUID]:
     try:
-        return datetime.fromisoformat(moment), UUID(rid)
-    except ValueError:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        serial = str(key.pop(0)) if by_serial else None
+        moment, rid = key
+        return serial, datetime.fromisoformat(moment), UUID(rid)
+    except (ValueError, TypeError, IndexError, AttributeError, binascii.Error):
         raise QueryError(
             QueryErrorCode.INVALID_CURSOR,
             "The page cursor is not one this search gave out; start again from the first page.",
@@ -87,36 +103,49 @@ def search_units(
     cursor: str | None = None,
     limit: int = DEFAULT_PAGE,
 ) -> UnitPage:
-    """Units matching every given criterion, newest first, `limit` per page."""
+    """Units matching every given criterion, `limit` per page (order: module docstring)."""
     if not 1 <= limit <= MAX_PAGE:
         raise QueryError(QueryErrorCode.INVALID_FILTER, f"A page holds 1 to {MAX_PAGE} units.")
+    prefix = (serial or "").strip()
+    if len(prefix) > 128:
+        raise QueryError(QueryErrorCode.INVALID_FILTER, "A serial is at most 128 characters.")
+    by_serial = bool(prefix)
     terms: list[sql.Composable] = [filters.where("r")]
-    if serial and serial.strip():
-        if len(serial) > 128:
-            raise QueryError(QueryErrorCode.INVALID_FILTER, "A serial is at most 128 characters.")
-        terms.append(
-            sql.SQL("lower(r.serial) LIKE {}").format(sql.Literal(_like_prefix(serial.strip())))
-        )
+    if by_serial:
+        terms.append(sql.SQL("{} LIKE {}").format(_SERIAL, sql.Literal(_like_prefix(prefix))))
     if cursor:
-        made_at, rid = _parse_cursor(cursor)
-        terms.append(
-            sql.SQL("(r.made_at, r.result_id) < ({}, {})").format(
-                sql.Literal(made_at), sql.Literal(rid)
-            )
+        last_serial, made_at, rid = _parse_cursor(cursor, by_serial)
+        newer = sql.SQL("(r.made_at, r.result_id) < ({}, {})").format(
+            sql.Literal(made_at), sql.Literal(rid)
         )
+        if last_serial is None:
+            terms.append(newer)
+        else:
+            at = sql.Literal(last_serial)
+            terms.append(
+                sql.SQL("{s} >= {at} AND ({s} > {at} OR ({s} = {at} AND {newer}))").format(
+                    s=_SERIAL, at=at, newer=newer
+                )
+            )
+    order: sql.Composable = sql.SQL("r.made_at DESC, r.result_id DESC")
+    if by_serial:
+        order = sql.SQL("{}, {}").format(_SERIAL, order)
     query = sql.SQL(
-        "SELECT {row} FROM results r JOIN stations s ON s.id = r.station_pk {where} "
-        "ORDER BY r.made_at DESC, r.result_id DESC LIMIT {limit}"
+        "SELECT {row}, {key} FROM results r JOIN stations s ON s.id = r.station_pk {where} "
+        "ORDER BY {order} LIMIT {limit}"
     ).format(
         row=sql.SQL(_ROW),
+        key=_SERIAL if by_serial else sql.SQL("NULL"),
         where=sql.SQL(" AND ").join(terms),
+        order=order,
         limit=sql.Literal(limit + 1),
     )
     with db.pool.connection() as conn:
-        rows = [UnitRow(*row) for row in conn.execute(query)]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return UnitPage(rows=rows, next_cursor=_cursor(rows[-1]) if more else None)
+        found = conn.execute(query).fetchall()
+    rows = [UnitRow(*row[:-1]) for row in found[:limit]]
+    if len(found) <= limit:
+        return UnitPage(rows=rows, next_cursor=None)
+    return UnitPage(rows=rows, next_cursor=_cursor(rows[-1], found[limit - 1][-1]))
 
 
 def _with_curves(track: TrackResult, curve: bytes | None, passes: bytes | None) -> TrackResult:

@@ -408,6 +408,30 @@ def test_search_by_serial_prefix_ignores_case(world: World) -> None:
     assert units.search_units(world.db, Filters(), serial="%").rows == []  # not a wildcard
 
 
+def test_a_serial_search_lists_by_serial_then_newest_first_across_pages(world: World) -> None:
+    seen: list[units.UnitRow] = []
+    cursor = None
+    prefix = min(  # the first character most serials share
+        {(s.result.serial or "")[:1] for s in world.sent if s.result.serial},
+        key=lambda p: (
+            -sum((s.result.serial or "").lower().startswith(p.lower()) for s in world.sent)
+        ),
+    )
+    while True:
+        page = units.search_units(
+            world.db, Filters(), serial=prefix.lower(), cursor=cursor, limit=2
+        )
+        seen += page.rows
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    matching = [s for s in world.sent if (s.result.serial or "").lower().startswith(prefix.lower())]
+    assert len(matching) > 4  # several pages
+    newest_first = sorted(matching, key=lambda s: (s.made_at, s.rid), reverse=True)
+    expected = sorted(newest_first, key=lambda s: (s.result.serial or "").lower())  # stable
+    assert [r.result_id for r in seen] == [s.rid for s in expected]
+
+
 def test_search_pages_through_everything_newest_first(world: World) -> None:
     seen: list[units.UnitRow] = []
     cursor = None
