@@ -41,7 +41,15 @@ from central.spc.capability import (
     capability,
     rolling_capability,
 )
-from central.spc.drift import Cusum, DriftState, Ewma, cusum, drift_state, ewma
+from central.spc.drift import (
+    Cusum,
+    DriftState,
+    Ewma,
+    cusum,
+    drift_state,
+    estimate_baseline,
+    ewma,
+)
 from central.spc.series import FloatArray, Unavailable
 
 DEFAULT_TREND_WINDOW = 100  # units per point of the Cpk/Ppk trend
@@ -205,7 +213,13 @@ def station_drift(points: Sequence[SpcPoint]) -> list[StationDrift]:
     for station in sorted(by_station):
         mine = by_station[station]
         values = np.array([points[i].sigma_gradient for i in mine], dtype=np.float64)
-        c, e = cusum(values), ewma(values)
+        base = estimate_baseline(values)  # once for both detectors (the model list runs 100s)
+        c: Cusum | Unavailable = (
+            base if isinstance(base, Unavailable) else cusum(values, baseline=base)
+        )
+        e: Ewma | Unavailable = (
+            base if isinstance(base, Unavailable) else ewma(values, baseline=base)
+        )
         found.append(StationDrift(station, tuple(mine), c, e, drift_state(c, e)))
     return found
 

@@ -30,6 +30,7 @@ from central.queries.filters import Filters
 from central.queries.models import fail_positions
 from central.spc.capability import SpecLimits, capability, rolling_capability
 from central.spc.compare import compare_groups
+from central.spc.drift import cusum, drift_state, ewma
 from central.users import Role, add_user
 from central.web.model_page import buckets
 from shared.models import ErrorInfo, FileResult, Status
@@ -212,6 +213,29 @@ def lin_values(units: list[Unit]) -> np.ndarray:
     return np.array([u.result.tracks[0].linearity_error for u in units])
 
 
+def station_state(world: World, station: str) -> str:
+    """The drift state of the station's OOC-1 sigma gradients, as 0010 defines it."""
+    values = [
+        t.sigma_gradient
+        for u in world.sent
+        if u.result.model == MODEL and u.station == station
+        for t in u.result.tracks
+        if t.sigma_gradient is not None
+    ]
+    return str(drift_state(cusum(values), ewma(values)))
+
+
+def expected_drift(world: World) -> str:
+    """The model's word (0015): up/down if some station drifts so and none the other way."""
+    states = {station_state(world, s) for s in (LINE_A, LINE_B)}
+    moving = states & {"up", "down", "mixed"}
+    if "mixed" in moving or moving == {"up", "down"}:
+        return "mixed"
+    if moving:
+        return moving.pop()
+    return "stable" if "stable" in states else "unknown"
+
+
 # --------------------------------------------------------------------------- access
 
 
@@ -331,7 +355,12 @@ def test_scorecard_capability_and_counts(client: FlaskClient, world: World) -> N
     assert text_of(body, "score-pass-rate") == "100.0 %"
     assert text_of(body, "score-cpk").startswith(format_number(cap.cpk.value, 3))  # type: ignore[union-attr]
     assert text_of(body, "score-alarms") == "0"
-    assert text_of(body, "score-drift") in {"stable", "up", "down", "mixed"}
+    assert text_of(body, "score-drift") == expected_drift(world)
+    for station in (LINE_A, LINE_B):
+        row = re.search(
+            rf'<div class="drift-row" data-station="{station}">\s*<h3>(.*?)</h3>', body, re.S
+        )
+        assert row and station_state(world, station) in row.group(1)
     row = re.search(r'<tr id="cap-linearity">(.*?)</tr>', body, re.S)
     assert row
     cells = [
