@@ -5,13 +5,14 @@ from __future__ import annotations
 import platform
 import sys
 
-from benchmarks import agent, analysis, central, real_files
+from benchmarks import agent, analysis, central, dashboard, real_files
 
 SECTIONS = {
     "analysis": analysis.run,
     "real": real_files.run,
     "agent": agent.run,
     "central": central.run,
+    "dashboard": dashboard.run,
 }
 
 
