@@ -177,15 +177,18 @@ def bin_failing_points(
 ) -> tuple[int, ...] | None:
     """Counts of points outside their band after the offset, per twentieth of the travel.
 
-    The rule is the verdict's (DOMAIN.md): e_i + c above upper_i or below
-    lower_i, and a point without limits (NaN) never fails. None when nothing
-    fails or the travel has no length.
+    The rule is the verdict's (DOMAIN.md), in the agent's own arithmetic
+    (agent/analysis/linearity.py): point i allows offsets in
+    [lower_i - e_i, upper_i - e_i] and fails when c lies outside; a point
+    without limits (NaN) never fails. Comparing e_i + c with the limits
+    instead rounds differently, and a point sitting on its band edge would
+    count as failing here while the verdict keeps it inside. None when
+    nothing fails or the travel has no length.
     """
     n = min(len(positions), len(errors), len(upper), len(lower))
     x = positions[:n]
-    shifted = errors[:n] + offset
     with np.errstate(invalid="ignore"):
-        outside = (shifted > upper[:n]) | (shifted < lower[:n])
+        outside = (upper[:n] - errors[:n] < offset) | (lower[:n] - errors[:n] > offset)
     finite_x = x[np.isfinite(x)]
     if not outside.any() or finite_x.size < 2:
         return None

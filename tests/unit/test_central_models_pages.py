@@ -434,18 +434,11 @@ def test_real_files_near_misses_fail_positions_and_normalised_specs(
         assert ('id="normalised-linearity"' in body) == (len(specs) > 1), model
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "central/rollups.bin_failing_points counts a point that lies on its band edge after "
-        "the optimal offset (1.7e-18 V away) as failing; the verdict's kernel does not: "
-        "8340-1 serial 188 TRK1 has 25 fail points and 26 binned. Remove this mark when the "
-        "binning uses the verdict's own rule."
-    ),
-)
 def test_the_histogram_holds_every_failing_point_of_the_verdicts(
     client: FlaskClient, world: World
 ) -> None:
+    # 8340-1 serial 188 TRK1 has a point on its band edge (1.7e-18 V away) after the
+    # offset: 25 fail points, and the binning must say 25 too, not 26.
     for model, units in real_models(world).items():
         tracks = [t for u in units for t in u.result.tracks if t.curve is not None]
         failing = sum(t.fail_points or 0 for t in tracks)
