@@ -5,13 +5,15 @@ from __future__ import annotations
 import platform
 import sys
 
-from benchmarks import agent, analysis, central, dashboard, real_files
+from benchmarks import agent, analysis, central, dashboard, real_files, retention, spc
 
 SECTIONS = {
     "analysis": analysis.run,
     "real": real_files.run,
     "agent": agent.run,
+    "retention": retention.run,
     "central": central.run,
+    "spc": spc.run,
     "dashboard": dashboard.run,
 }
 
