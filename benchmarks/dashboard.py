@@ -33,7 +33,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from flask.testing import FlaskClient
-
 from loguru import logger
 
 from benchmarks.central import fresh_database
