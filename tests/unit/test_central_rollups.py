@@ -191,11 +191,12 @@ def _bins_from_the_analysis(result: FileResult) -> dict[str, tuple[int, ...]]:
         if not t.fail_points or t.curve is None or t.optimal_offset is None:
             continue
         positions = np.array(t.curve.positions)
-        errors = np.array(t.curve.errors) + t.optimal_offset
+        errors = np.array(t.curve.errors)
         upper = np.array(t.curve.upper, dtype=float)
         lower = np.array(t.curve.lower, dtype=float)
+        c = t.optimal_offset  # the verdict's arithmetic: c outside [lower - e, upper - e]
         with np.errstate(invalid="ignore"):
-            failing = positions[(errors > upper) | (errors < lower)]
+            failing = positions[(upper - errors < c) | (lower - errors > c)]
         share = (failing - positions.min()) / (positions.max() - positions.min())
         index = np.minimum((share * rollups.FAIL_BINS).astype(int), rollups.FAIL_BINS - 1)
         found[t.track_id] = tuple(np.bincount(index, minlength=rollups.FAIL_BINS).tolist())
