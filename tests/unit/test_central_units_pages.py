@@ -85,6 +85,16 @@ def newest_first(sent: list[Sent]) -> list[UUID]:
     return [s.rid for s in sorted(sent, key=lambda s: (s.made_at, s.rid), reverse=True)]
 
 
+def by_serial_then_newest(sent: list[Sent]) -> list[UUID]:
+    """A serial search lists serials in order, each serial's units newest first.
+
+    (Serials grow with time, so newest-first over a prefix had slow cases:
+    docs/decisions/0012, migration 007.)
+    """
+    newest = sorted(sent, key=lambda s: (s.made_at, s.rid), reverse=True)
+    return [s.rid for s in sorted(newest, key=lambda s: (s.result.serial or "").lower())]
+
+
 @pytest.fixture(scope="module")
 def world(module_db: Database, tmp_path_factory: pytest.TempPathFactory) -> World:
     real = [analyse_file(path) for path in sorted(IN_REPO.glob("*.xls"))]
@@ -216,8 +226,8 @@ def test_a_serial_prefix_finds_the_unit_and_its_retrims_ignoring_case(
     expected = [s for s in world.sent if (s.result.serial or "").lower().startswith("25")]
     assert {s.result.serial for s in expected} == {"254A", "256A"}
     body = page(viewer, "/units?serial=25")
-    assert listed(body) == newest_first(expected)
-    assert listed(page(viewer, "/units?serial=254a")) == newest_first(
+    assert listed(body) == by_serial_then_newest(expected)
+    assert listed(page(viewer, "/units?serial=254a")) == by_serial_then_newest(
         [s for s in expected if s.result.serial == "254A"]
     )
     assert 'value="25"' in body  # the form keeps what was searched
@@ -271,7 +281,7 @@ def test_model_station_and_dates_narrow_the_search(world: World, viewer: FlaskCl
 def test_older_links_page_through_every_unit_once_keeping_the_criteria(
     world: World, viewer: FlaskClient
 ) -> None:
-    expected = newest_first([s for s in world.sent if s.station == LINE_4])
+    expected = by_serial_then_newest([s for s in world.sent if s.station == LINE_4])
     url: str | None = f"/units?station={LINE_4}&serial=bulk"
     seen: list[UUID] = []
     pages = 0
