@@ -18,7 +18,11 @@ from agent.simulate import simulate_station
 DEMO_UNITS = 100_000  # effectively endless at a human rate
 
 
-def _station(inbox: Path, rate_per_minute: float, seed: int, stop: threading.Event) -> None:
+def simulated_station(
+    inbox: Path, rate_per_minute: float, seed: int, stop: threading.Event
+) -> None:
+    """A trim station writing units tested now into inbox until `stop` is set (a thread body)."""
+
     def stop_when_asked(_: Path) -> None:
         if stop.is_set():
             raise SystemExit  # ends this thread only
@@ -52,7 +56,7 @@ def run_demo(rate_per_minute: float = 12.0, bind: str = "127.0.0.1:8710", seed: 
         )
         stop = threading.Event()
         station = threading.Thread(
-            target=_station, args=(inbox, rate_per_minute, seed, stop), daemon=True
+            target=simulated_station, args=(inbox, rate_per_minute, seed, stop), daemon=True
         )
         print(f"Demo: a simulated trim station writes {rate_per_minute:g} units/min into {inbox}")
         station.start()

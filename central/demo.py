@@ -21,10 +21,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import httpx
+
+from agent.demo import simulated_station
 
 DEMO_ADMIN = "demo-admin"
 STATIONS = ("trim-line-1", "trim-line-2")
@@ -32,7 +33,6 @@ CENTRAL_PORT = 8720
 FIRST_AGENT_PORT = 8710
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 30.0
-DEMO_UNITS = 100_000  # effectively endless at a human rate
 
 
 class DemoError(Exception):
@@ -87,26 +87,6 @@ def _central_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> s
     if done.returncode != 0:
         raise DemoError(f"lta-central {' '.join(args)} failed: {done.stderr.strip()[-400:]}")
     return done.stdout
-
-
-def _simulate(inbox: Path, seed: int, rate: float, stop: threading.Event) -> None:
-    from agent.simulate import simulate_station
-
-    def stop_when_asked(_: Path) -> None:
-        if stop.is_set():
-            raise SystemExit  # ends this thread only
-
-    try:
-        simulate_station(
-            inbox,
-            count=DEMO_UNITS,
-            seed=seed,
-            start=datetime.now(),  # units tested now: older ones would be history
-            rate_per_minute=rate,
-            on_file=stop_when_asked,
-        )
-    except SystemExit:
-        return
 
 
 def _stop(program: Program) -> None:
@@ -179,7 +159,7 @@ def _run(root: Path, rate: float, wait: Callable[[], None] | None, ports: Ports)
             programs.append(agent)
             _wait_healthy(agent, f"http://127.0.0.1:{port}")
             thread = threading.Thread(
-                target=_simulate, args=(inbox, index + 1, rate, stop), daemon=True
+                target=simulated_station, args=(inbox, rate, index + 1, stop), daemon=True
             )
             stations.append(thread)
             pages.append((station, f"http://127.0.0.1:{port}/"))

@@ -9,12 +9,11 @@ then signs in, adds a station (its token shown once) and signs out.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.browser.central_helpers import add_user
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium
 from tests.e2e.central_process import CentralProcess
 
@@ -22,18 +21,6 @@ pytestmark = [pytest.mark.browser, requires_chromium]
 
 ADMIN = "qa.admin"
 PASSWORD = "Browser-Admin-2025"  # noqa: S105 - a test account
-
-
-def add_user(central: CentralProcess, name: str, role: str, password: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "central.cli", "user", "add", name, "--role", role],
-        input=password + "\n",
-        env=central.env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
 
 
 def test_sign_in_refused_then_accepted_in_a_real_browser(database_url: str, tmp_path: Path) -> None:

@@ -12,23 +12,17 @@ go to docs/images/ (for the README) and to test-artifacts/.
 
 from __future__ import annotations
 
-import gzip
 import re
-import shutil
-import subprocess
-import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
-from shared.models import FileResult, Status
-from shared.protocol import RESULTS_PATH
-from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium
+from shared.models import Status
+from tests.browser.central_helpers import add_user, screenshot, send
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, requires_chromium
 from tests.e2e.central_process import CentralProcess
-from tests.real_truth import REPO
-from tests.unit.central_data_support import analysed_files, batch_of
+from tests.unit.central_data_support import analysed_files
 from tests.unit.test_central_models_pages import (
     LINE_A,
     LINE_B,
@@ -42,46 +36,8 @@ pytestmark = [pytest.mark.browser, requires_chromium]
 
 QA = "qa.spc"
 PASSWORD = "Browser-Models-2025"  # noqa: S105 - a test account
-DOCS_IMAGES = REPO / "docs" / "images"
 VIEWPORT = {"width": 1440, "height": 900}
 UNITS = 600  # over 16 days: enough for a Cpk trend of six windows
-
-
-def add_user(central: CentralProcess, name: str, role: str, password: str) -> None:
-    """As IT adds one: `lta-central user add`, the password on stdin."""
-    subprocess.run(
-        [sys.executable, "-m", "central.cli", "user", "add", name, "--role", role],
-        input=password + "\n",
-        env=central.env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-
-
-def send(central: CentralProcess, token: str, station: str, results: list[FileResult]) -> None:
-    """One batch as an agent sends it: gzip JSON with the station's bearer token."""
-    body = gzip.compress(batch_of(results, station).model_dump_json().encode())
-    response = httpx.post(
-        central.url + RESULTS_PATH,
-        content=body,
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-            "Content-Encoding": "gzip",
-        },
-        timeout=60,
-    )
-    response.raise_for_status()
-    assert len(response.json()["accepted"]) == len(results), response.text
-
-
-def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ARTIFACTS / name, DOCS_IMAGES / name)
 
 
 def test_model_page_shows_a_nelson_violation_and_the_station_comparison(

@@ -14,9 +14,6 @@ back. The screenshot goes to docs/images/ (for the README) and test-artifacts/.
 from __future__ import annotations
 
 import gzip
-import shutil
-import subprocess
-import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,9 +26,9 @@ from openpyxl import load_workbook
 
 from shared.models import FileResult
 from shared.protocol import HEARTBEAT_PATH, PROTOCOL_VERSION, RESULTS_PATH, Heartbeat
+from tests.browser.central_helpers import add_user, screenshot
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium
 from tests.e2e.central_process import CentralProcess
-from tests.real_truth import REPO
 from tests.unit.central_alarm_support import FAILING, PASSING, real, series, unit
 from tests.unit.central_data_support import batch_of
 
@@ -42,24 +39,10 @@ pytestmark = [pytest.mark.browser, requires_chromium]
 
 QA = "qa.lead"
 PASSWORD = "Browser-Overview-2025"  # noqa: S105 - a test account
-DOCS_IMAGES = REPO / "docs" / "images"
 VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
 TODAY = date.today()
 WEEK_START = TODAY - timedelta(days=TODAY.weekday())
 NOTE = "PC switched off by the night shift; back on at 06:10"
-
-
-def add_user(central: CentralProcess, name: str, role: str, password: str) -> None:
-    """As IT adds one: `lta-central user add`, the password on stdin."""
-    subprocess.run(
-        [sys.executable, "-m", "central.cli", "user", "add", name, "--role", role],
-        input=password + "\n",
-        env=central.env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
 
 
 def post(central: CentralProcess, token: str, path: str, body: bytes, gzipped: bool) -> None:
@@ -119,13 +102,6 @@ def yield_today(results: list[FileResult]) -> str:
     made_today = [r for r in results if r.test_date and r.test_date.date() == TODAY]
     passed = sum(1 for r in made_today if r.status == "Pass")
     return f"{100 * passed / len(made_today):.1f} %"
-
-
-def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ARTIFACTS / name, DOCS_IMAGES / name)
 
 
 def test_alarm_acknowledged_on_the_overview_and_export_downloaded(

@@ -9,68 +9,24 @@ docs/images/ (for the README) and to test-artifacts/.
 
 from __future__ import annotations
 
-import gzip
-import shutil
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from agent.analysis.file import analyse_file
-from shared.models import FileResult
-from shared.protocol import RESULTS_PATH
-from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium
+from tests.browser.central_helpers import add_user, screenshot, send
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, requires_chromium
 from tests.e2e.central_process import CentralProcess
-from tests.real_truth import IN_REPO, REPO
-from tests.unit.central_data_support import batch_of, renamed
+from tests.real_truth import IN_REPO
+from tests.unit.central_data_support import renamed
 
 pytestmark = [pytest.mark.browser, requires_chromium]
 
 QA = "qa.engineer"
 PASSWORD = "Browser-Units-2025"  # noqa: S105 - a test account
-DOCS_IMAGES = REPO / "docs" / "images"
 SERIAL = "82"  # 8340-1 serial 82: a real failing unit with three measurements
 VIEWPORT = {"width": 1440, "height": 900}
-
-
-def add_user(central: CentralProcess, name: str, role: str, password: str) -> None:
-    """As IT adds one: `lta-central user add`, the password on stdin."""
-    subprocess.run(
-        [sys.executable, "-m", "central.cli", "user", "add", name, "--role", role],
-        input=password + "\n",
-        env=central.env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-
-
-def send(central: CentralProcess, token: str, station: str, results: list[FileResult]) -> None:
-    """One batch as an agent sends it: gzip JSON with the station's bearer token."""
-    body = gzip.compress(batch_of(results, station).model_dump_json().encode())
-    response = httpx.post(
-        central.url + RESULTS_PATH,
-        content=body,
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-            "Content-Encoding": "gzip",
-        },
-        timeout=60,
-    )
-    response.raise_for_status()
-    assert len(response.json()["accepted"]) == len(results), response.text
-
-
-def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ARTIFACTS / name, DOCS_IMAGES / name)
 
 
 def test_find_a_unit_by_serial_and_see_its_curve_and_trim_history(
