@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from agent.analysis import sigma
 from agent.analysis.track import analyse_track
 from agent.parsing.layout import SheetData, TrackData
 
@@ -46,6 +47,8 @@ def warm_up() -> dict[str, Any]:
     analyse_track(TrackData("TRK1", trimmed=sheet, untrimmed=sheet))
     failing = SheetData(positions, errors * 5.0, upper, lower, resistance=None)
     analyse_track(TrackData("TRK1", trimmed=failing, untrimmed=None))
+    # The plain wrapper too, so every cached kernel exists after one start (doctor checks all).
+    sigma.sigma_gradient(positions, errors)
     loaded, compiled = kernel_counts()
     return {
         "loaded": loaded,
