@@ -28,6 +28,7 @@ import numpy.typing as npt
 import psycopg
 from psycopg import sql
 
+from shared import band
 from shared.curves import unpack_arrays
 from shared.protocol import StationResult
 
@@ -174,21 +175,23 @@ def bin_failing_points(
     upper: FloatArray,
     lower: FloatArray,
     offset: float,
+    theory: FloatArray | None = None,
+    k: float = 0.0,
+    excluded_points: Sequence[int] | None = None,
 ) -> tuple[int, ...] | None:
-    """Counts of points outside their band after the offset, per twentieth of the travel.
+    """Counts of points outside their band after the adjustment, per twentieth of the travel.
 
-    The rule is the verdict's (DOMAIN.md), in the agent's own arithmetic
-    (agent/analysis/linearity.py): point i allows offsets in
-    [lower_i - e_i, upper_i - e_i] and fails when c lies outside; a point
-    without limits (NaN) never fails. Comparing e_i + c with the limits
-    instead rounds differently, and a point sitting on its band edge would
-    count as failing here while the verdict keeps it inside. None when
-    nothing fails or the travel has no length.
+    The rule is the verdict's own (shared/band.py): offset, rotation k with
+    the theory volts, excluded points never failing. None when nothing fails
+    or the travel has no length.
     """
     n = min(len(positions), len(errors), len(upper), len(lower))
+    if theory is not None:
+        n = min(n, len(theory))
     x = positions[:n]
-    with np.errstate(invalid="ignore"):
-        outside = (upper[:n] - errors[:n] < offset) | (lower[:n] - errors[:n] > offset)
+    excluded = band.excluded_mask(n, excluded_points)
+    rotation = theory[:n] if theory is not None else None
+    outside = band.outside_mask(errors[:n], upper[:n], lower[:n], offset, rotation, k, excluded)
     finite_x = x[np.isfinite(x)]
     if not outside.any() or finite_x.size < 2:
         return None
@@ -209,10 +212,21 @@ def fail_bins_of(items: Iterable[StationResult]) -> list[FailBins]:
             blob = item.curves.get(track.track_id)
             if not track.fail_points or blob is None or track.optimal_offset is None:
                 continue
-            positions, errors, upper, lower, *_ = unpack_arrays(blob)
+            positions, errors, upper, lower, *rest = unpack_arrays(blob)
             if positions is None or errors is None or upper is None or lower is None:
                 continue  # unpack_arrays refuses such a blob; this only narrows the types
-            bins = bin_failing_points(positions, errors, upper, lower, track.optimal_offset)
+            theory = rest[2] if len(rest) > 2 else None
+            adjustment = track.adjustment
+            bins = bin_failing_points(
+                positions,
+                errors,
+                upper,
+                lower,
+                track.optimal_offset,
+                theory,
+                adjustment.k if adjustment is not None else 0.0,
+                adjustment.excluded_points if adjustment is not None else None,
+            )
             if bins is not None:
                 found.append(FailBins(UUID(item.result_id), track.track_id, bins))
     return found

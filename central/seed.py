@@ -36,6 +36,8 @@ from central import rollups
 from central.db import Database
 from central.ingest import Screened, copy_new
 from central.stations import hash_token
+from shared import band
+from shared.band import is_near_miss
 from shared.curves import pack_arrays, pack_passes
 from shared.errors import ErrorCode, LtaError
 from shared.ids import result_id
@@ -57,7 +59,6 @@ from shared.protocol import StationResult
 FloatArray = npt.NDArray[np.float64]
 STATION_PREFIX = "seed-line-"
 AGENT_VERSION = "0.1.0"
-NEAR_MISS_MARGIN_PCT = 20.0  # DOMAIN.md: a pass with under 20 % margin
 WORK_START_S, WORK_END_S = 6 * 3600, 22 * 3600  # two shifts
 WEEKDAY_WEIGHT = (1.0, 1.0, 1.0, 1.0, 1.0, 0.35, 0.08)
 PASS_COUNTS = (1, 2, 3, 4)
@@ -306,9 +307,10 @@ def _track(
         shifted[run] = sign * half[run] * rng.uniform(1.03, 1.6, size=run.size)
     offset = float(rng.normal(0.0, 0.15 * model.spec))
     errors = shifted - offset
-    with np.errstate(invalid="ignore"):
-        outside = (shifted > upper) | (shifted < lower)
-        raw_outside = (errors > upper) | (errors < lower)
+    # The verdict's own band rule (shared/band.py), so the seeded figures and the
+    # failing-position bins central derives from the curve agree point for point.
+    outside = band.outside_mask(errors, upper, lower, offset)
+    raw_outside = band.outside_mask(errors, upper, lower, 0.0)
     fail_points = int(np.count_nonzero(outside))
     linearity_error = float(np.max(np.abs(shifted)))
     margin = max_violation = mean_violation = None
@@ -368,7 +370,7 @@ def _track(
         max_violation=max_violation,
         mean_violation=mean_violation,
         margin_to_spec=margin,
-        near_miss=margin is not None and margin < NEAR_MISS_MARGIN_PCT,
+        near_miss=is_near_miss(margin),
         is_anomaly=rng.random() < ANOMALY_SHARE,
         sheet=passes[-1].sheet,
         trim=TrimEffectiveness(

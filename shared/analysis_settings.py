@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
 
+from shared.model_specs import ModelSpec, SpecTable
+
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_ROWS = 100_000
 
@@ -36,6 +38,12 @@ class AnalysisSettings(BaseModel):
     max_file_bytes: PositiveInt = DEFAULT_MAX_FILE_BYTES
     max_rows: PositiveInt = DEFAULT_MAX_ROWS
     include_curves: bool = True
+    specs: SpecTable | None = Field(
+        default=None, description="QA's model specs (agent/specs_file.py, later pushed by central)."
+    )
+
+    def spec_for(self, model: str | None) -> ModelSpec | None:
+        return self.specs.spec_for(model) if self.specs is not None else None
 
     def override_for(self, model: str | None) -> ModelOverride | None:
         """Exact model first, then its base number (`8340` configures `8340-1`)."""

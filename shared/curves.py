@@ -1,11 +1,12 @@
 """One track's curves as a single compact blob (how they travel to central and live there).
 
-Format "LTC1": the 4-byte magic, six little-endian uint32 lengths (positions,
-errors, upper, lower, untrimmed positions, untrimmed errors; 0xFFFFFFFF for an
-absent array), then the arrays as little-endian float64 (NaN where a limit is
-blank), zlib-compressed at level 1. Positions and limits are regular, so the
-blob is about half the raw size; one blob per track also means one TOAST
-entry in PostgreSQL instead of six.
+Format "LTC2": the 4-byte magic, seven little-endian uint32 lengths (positions,
+errors, upper, lower, untrimmed positions, untrimmed errors, theory volts;
+0xFFFFFFFF for an absent array), then the arrays as little-endian float64 (NaN
+where a limit is blank), zlib-compressed at level 1. "LTC1" (agents before
+spec-aware verdicts) is the same with six lengths and no theory; both are read.
+Positions and limits are regular, so the blob is about half the raw size; one
+blob per track also means one TOAST entry in PostgreSQL instead of six.
 """
 
 from __future__ import annotations
@@ -17,32 +18,40 @@ import numpy as np
 
 from shared.models import PassCurve, TrackCurve, TrackResult
 
-MAGIC = b"LTC1"
+MAGIC = b"LTC2"
+OLD_MAGIC = b"LTC1"
 ABSENT = 0xFFFFFFFF
 ZLIB_LEVEL = 1
-_HEADER = struct.Struct("<4s6I")
-_ARRAYS = 6
+_HEADERS = {MAGIC: struct.Struct("<4s7I"), OLD_MAGIC: struct.Struct("<4s6I")}
+_ARRAYS = 7
 _REQUIRED = (0, 1, 2, 3)  # positions, errors, upper, lower
 
 
 def pack_arrays(arrays: tuple[bytes | None, ...]) -> bytes:
-    """Assemble a blob from six arrays already encoded as little-endian float64 bytes."""
-    if len(arrays) != _ARRAYS:
-        raise ValueError("a curve blob holds exactly six arrays")
+    """Assemble a blob from seven arrays (six: no theory) as little-endian float64 bytes."""
+    if len(arrays) not in (_ARRAYS - 1, _ARRAYS):
+        raise ValueError("a curve blob holds seven arrays (six without theory volts)")
+    arrays = tuple(arrays) + (None,) * (_ARRAYS - len(arrays))
     lengths = [ABSENT if a is None else len(a) // 8 for a in arrays]
     body = b"".join(a for a in arrays if a is not None)
-    return _HEADER.pack(MAGIC, *lengths) + zlib.compress(body, ZLIB_LEVEL)
+    return _HEADERS[MAGIC].pack(MAGIC, *lengths) + zlib.compress(body, ZLIB_LEVEL)
+
+
+def _header(blob: bytes) -> struct.Struct:
+    header = _HEADERS.get(blob[:4])
+    if header is None:
+        raise ValueError("curve blob has the wrong magic")
+    if len(blob) < header.size:
+        raise ValueError("curve blob shorter than its header")
+    return header
 
 
 def _lengths(blob: bytes) -> list[int]:
-    if len(blob) < _HEADER.size:
-        raise ValueError("curve blob shorter than its header")
-    magic, *lengths = _HEADER.unpack_from(blob)
-    if magic != MAGIC:
-        raise ValueError("curve blob has the wrong magic")
+    """Seven lengths; an LTC1 blob's missing theory reads as absent."""
+    _, *lengths = _header(blob).unpack_from(blob)
     if any(lengths[i] == ABSENT for i in _REQUIRED):
         raise ValueError("curve blob lacks positions, errors or limits")
-    return list(lengths)
+    return list(lengths) + [ABSENT] * (_ARRAYS - len(lengths))
 
 
 def _body(blob: bytes, lengths: list[int]) -> bytes:
@@ -50,7 +59,7 @@ def _body(blob: bytes, lengths: list[int]) -> bytes:
     expected = 8 * sum(n for n in lengths if n != ABSENT)
     inflater = zlib.decompressobj()
     try:
-        body = inflater.decompress(blob[_HEADER.size :], expected + 1)
+        body = inflater.decompress(blob[_header(blob).size :], expected + 1)
     except zlib.error as exc:
         raise ValueError("curve blob data is not valid zlib") from exc
     if len(body) != expected or not inflater.eof or inflater.unused_data:
@@ -71,6 +80,7 @@ def pack_curve(curve: TrackCurve) -> bytes:
         curve.lower,
         curve.untrimmed_positions,
         curve.untrimmed_errors,
+        curve.theory,
     )
     return pack_arrays(
         tuple(None if a is None else np.array(a, dtype="<f8").tobytes() for a in arrays)
@@ -82,7 +92,7 @@ def _limits(values: np.ndarray) -> list[float | None]:
 
 
 def unpack_arrays(blob: bytes) -> list[np.ndarray | None]:
-    """The six arrays of a blob as float64 numpy views (NaN = blank limit), None if absent.
+    """The seven arrays of a blob as float64 numpy views (NaN = blank limit), None if absent.
 
     For readers that compute on the curve (central's rollups) and need no model.
     """
@@ -100,7 +110,9 @@ def unpack_arrays(blob: bytes) -> list[np.ndarray | None]:
 
 
 def unpack_curve(blob: bytes) -> TrackCurve:
-    positions, errors, upper, lower, untrimmed_positions, untrimmed_errors = unpack_arrays(blob)
+    positions, errors, upper, lower, untrimmed_positions, untrimmed_errors, theory = unpack_arrays(
+        blob
+    )
     if positions is None or errors is None or upper is None or lower is None:
         raise ValueError("curve blob lacks positions, errors or limits")  # _lengths checked
     return TrackCurve(
@@ -110,6 +122,7 @@ def unpack_curve(blob: bytes) -> TrackCurve:
         lower=_limits(lower),
         untrimmed_positions=None if untrimmed_positions is None else untrimmed_positions.tolist(),
         untrimmed_errors=None if untrimmed_errors is None else untrimmed_errors.tolist(),
+        theory=None if theory is None else theory.tolist(),
     )
 
 

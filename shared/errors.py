@@ -45,6 +45,8 @@ class NoteCode(StrEnum):
     INTERMEDIATE_TRIM_USED = "intermediate_trim_used"
     PASS_UNREADABLE = "pass_unreadable"  # noqa: S105 - a note code, not a password
     METADATA_MISMATCH = "metadata_mismatch"
+    THEORY_MISSING = "theory_missing"
+    EXCLUDED_OUT_OF_RANGE = "excluded_out_of_range"
 
 
 class LtaError(Exception):

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from shared.version import ANALYSIS_VERSION, __version__
 
-RESULT_SCHEMA_VERSION = 2  # 2: sheet, passes, station_spec per track
+RESULT_SCHEMA_VERSION = 3  # 2: sheet, passes, station_spec per track; 3: adjustment, strict
 MAX_COUNT = 2_000_000_000  # fits a 32-bit database column
 
 # Point counts: never negative, and bounded so a hostile payload cannot overflow storage.
@@ -93,6 +93,57 @@ class Note(_Model):
     message: Text
 
 
+class WindowStatus(StrEnum):
+    """How the station's electrical-angle window reads against the nominal angle A."""
+
+    OK = "ok"  # W_lo > 0, W_lo < W_hi, A inside: rotation allowed
+    WIDE = "wide"  # as ok, but wider than 20 % of A (e.g. 1e9 = "no limit"): still used
+    ZERO_WIDTH = "zero_width"  # W_lo = W_hi = A: no rotation
+    ZERO_WIDTH_NOMINAL_OFF = "zero_width_nominal_off"  # W_lo = W_hi != A
+    NOMINAL_OUTSIDE = "nominal_outside"  # A outside [W_lo, W_hi]: not used
+    NONE = "none"  # no window in the file (or the policy has none)
+    INVALID = "invalid"  # A missing or <= 0, or W_lo <= 0
+
+
+class Adjustment(_Model):
+    """What the verdict allowed and used: the rotation k, its bounds, the rows left out.
+
+    The adjusted error of point i is e_i + t_i*k + c (c = optimal_offset);
+    k = 1 - A/A' for a theory line recomputed at angle A' (angle_adjusted).
+    """
+
+    policy: Literal["station", "spec", "strict"]
+    k: float = 0.0
+    k_bounds: tuple[float, float] = (0.0, 0.0)
+    angle_nominal: float | None = None
+    angle_adjusted: float | None = None
+    window: tuple[float, float] | None = None
+    window_status: WindowStatus = WindowStatus.NONE
+    excluded_start: Count = 0
+    excluded_end: Count = 0
+    excluded_source: Literal["station", "spec", "none"] = "none"
+    excluded_points: list[Count] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="Zero-based indices left out of the judgement (both ends and any QA listed).",
+    )
+
+
+class StrictFigures(_Model):
+    """Offset only, every point: the first release's rule, shown beside any other policy."""
+
+    linearity_pass: bool
+    fail_points: Count
+    linearity_error: float
+
+
+class VerdictReason(_Model):
+    """One reason a track is not a plain Pass, in words an operator can act on."""
+
+    code: Literal["linearity", "sigma", "resistance", "angle"]
+    message: Text
+
+
 class TrimEffectiveness(_Model):
     untrimmed_rms: float
     trimmed_rms: float
@@ -108,6 +159,9 @@ class TrackCurve(_Model):
     errors: list[float]
     upper: list[float | None]
     lower: list[float | None]
+    theory: list[float] | None = Field(
+        default=None, description="Theory volts: the rotation's lever (adjusted = e + t*k + c)."
+    )
     untrimmed_positions: list[float] | None = None
     untrimmed_errors: list[float] | None = None
 
@@ -138,6 +192,8 @@ class TrimPass(_Model):
     fail_points: Count | None = None
     raw_fail_points: Count | None = None
     resistance: float | None = None
+    adjustment: Adjustment | None = None
+    strict: StrictFigures | None = None
     curve: PassCurve | None = None
 
 
@@ -194,6 +250,15 @@ class TrackResult(_Model):
     sheet: Name | None = Field(default=None, description="The sheet holding the final data.")
     trim: TrimEffectiveness | None = None
     station_spec: StationSpec | None = None
+    adjustment: Adjustment | None = None
+    strict: StrictFigures | None = None
+    resistance_pass: bool | None = Field(
+        default=None, description="Only when a model spec puts resistance in the verdict."
+    )
+    angle_pass: bool | None = Field(
+        default=None, description="Only when a model spec puts the measured angle in the verdict."
+    )
+    reasons: list[VerdictReason] = Field(default_factory=list)
     passes: list[TrimPass] = Field(default_factory=list)
     notes: list[Note] = Field(default_factory=list)
     curve: TrackCurve | None = None
@@ -216,6 +281,9 @@ class FileResult(_Model):
     analysed_at: Instant
     analysis_version: Name = ANALYSIS_VERSION
     agent_version: Name = __version__
+    spec_version: Name | None = Field(
+        default=None, description="The model-spec table the verdict was given under, if any."
+    )
 
 
 # Curves live beside the document as blobs (shared/curves.py), on the station and centrally.

@@ -10,9 +10,9 @@ Coordinates are rounded to 0.1 of a viewBox unit (well below a pixel), and
 limits that are straight lines over many points are drawn as one segment,
 which keeps a 600-point chart around 10-20 KB.
 
-Which points are outside the band is decided exactly as the linearity kernel
-decides it (`c` against `lower - e` and `upper - e`, a blank limit never
-fails), so the red dots always number the track's `fail_points`.
+Which points are outside the band is decided by the verdict's own band rule
+(shared/band.py: offset, rotation, excluded points), so the red dots always
+number the track's `fail_points`; excluded points are drawn hollow.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from markupsafe import Markup, escape
 
-from shared.models import TrackCurve, TrackResult
+from shared import band
+from shared.models import Adjustment, TrackCurve, TrackResult
 
 # Room around the plot area, in viewBox units; the left side grows with the labels.
 PAD_TOP = 40
@@ -204,26 +205,48 @@ def _band_path(px: np.ndarray, pu: np.ndarray, pl: np.ndarray) -> str:
     return "".join(polygons)
 
 
-def failing_mask(errors: np.ndarray, upper: np.ndarray, lower: np.ndarray, c: float) -> np.ndarray:
-    """Points outside the band after shifting by `c`, decided as the linearity kernel does.
-
-    Comparing `c` with `upper - e` (not `e + c` with `upper`) matters on the
-    edge: a point exactly on its limit after the shift is inside, as on paper.
-    A blank limit is NaN, and comparisons with NaN are false: it never fails.
-    """
-    with np.errstate(invalid="ignore"):
-        outside: np.ndarray = (c > upper - errors) | (c < lower - errors)
-    judged: np.ndarray = np.logical_and(np.isfinite(errors), outside)
-    return judged
-
-
 def failing_indices(
-    errors: Sequence[float], upper: Sequence[float | None], lower: Sequence[float | None], c: float
+    errors: Sequence[float],
+    upper: Sequence[float | None],
+    lower: Sequence[float | None],
+    c: float,
+    theory: Sequence[float] | None = None,
+    adjustment: Adjustment | None = None,
 ) -> list[int]:
-    """Indices of the points outside the band after the shift (see failing_mask)."""
+    """Indices of the points outside the band after the adjustment (shared/band.py)."""
     n = len(errors)
-    mask = failing_mask(_array(errors), _array(upper, n), _array(lower, n), c)
+    k, rotation, excluded = _adjustment_arrays(adjustment, theory, n)
+    mask = band.outside_mask(
+        _array(errors), _array(upper, n), _array(lower, n), c, rotation, k, excluded
+    )
     return [int(i) for i in np.flatnonzero(mask)]
+
+
+def _adjustment_arrays(
+    adjustment: Adjustment | None, theory: Sequence[float] | None, n: int
+) -> tuple[float, np.ndarray | None, np.ndarray]:
+    """(k, theory volts, excluded mask) to draw with; no theory means no rotation to show."""
+    excluded = band.excluded_mask(n, adjustment.excluded_points if adjustment else None)
+    if adjustment is None or adjustment.k == 0.0 or theory is None or len(theory) != n:
+        return 0.0, None, excluded
+    return adjustment.k, _array(theory, n), excluded
+
+
+def adjustment_words(adjustment: Adjustment | None, offset: float) -> str:
+    """'offset +0.0079 · rotated +0.31 % (angle 48.15 -> 48.30) · 2 rows left out'."""
+    words = [f"offset {signed(offset)}"]
+    if adjustment is not None and adjustment.k != 0.0:
+        text = f"rotated {adjustment.k * 100:+.2f} %"
+        if adjustment.angle_nominal is not None and adjustment.angle_adjusted is not None:
+            text += (
+                f" (angle {format_number(adjustment.angle_nominal, 5)} -> "
+                f"{format_number(adjustment.angle_adjusted, 5)})"
+            )
+        words.append(text)
+    left_out = len(adjustment.excluded_points) if adjustment is not None else 0
+    if left_out:
+        words.append(f"{left_out} row{'s' if left_out != 1 else ''} left out")
+    return "   ·   ".join(words)
 
 
 def message_svg(text: str, width: int = 800, height: int = 360) -> Markup:
@@ -246,14 +269,15 @@ def track_svg(
     height: int = 360,
     show_untrimmed: bool = False,
     label: str = "",
+    adjustment: Adjustment | None = None,
 ) -> Markup:
-    """The error curve with the offset applied, inside its spec band, as inline SVG.
+    """The error curve as judged (offset and rotation applied) inside its spec band, as SVG.
 
-    y = error + offset; the band is filled where both limits exist and each
+    y = error + theory*k + offset; the band is filled where both limits exist and each
     limit is also drawn as a line (so a one-sided spec still shows). Points
-    outside the band are red circles. With `show_untrimmed`, the untrimmed
-    curve is a faint line as measured (the offset is the trimmed test's
-    correction), and the y axis grows to include it.
+    outside the band are red circles; excluded points are hollow. With
+    `show_untrimmed`, the untrimmed curve is a faint line as measured (the
+    offset is the trimmed test's correction), and the y axis grows to include it.
     """
     if curve is None or not curve.positions:
         return message_svg("No curve for this track", width, height)
@@ -263,7 +287,8 @@ def track_svg(
     errors = _array(curve.errors, n)
     upper = _array(curve.upper, n)
     lower = _array(curve.lower, n)
-    shifted = errors + c
+    k, theory, excluded = _adjustment_arrays(adjustment, curve.theory, n)
+    shifted = band.adjusted_errors(errors, c, theory, k)
     ux = _array(curve.untrimmed_positions) if show_untrimmed else np.empty(0)
     uy = _array(curve.untrimmed_errors, ux.size) if show_untrimmed else np.empty(0)
     has_untrimmed = bool(np.isfinite(uy).any())
@@ -314,9 +339,9 @@ def track_svg(
         parts.append(f'<path class="zero" d="M{box[0]} {scale.y1d(0.0)}H{box[2]}"/>')
 
     px, pu, pl = scale.x(xs), scale.y(upper), scale.y(lower)
-    band = _band_path(px, pu, pl)
-    if band:
-        parts.append(f'<path class="band" d="{band}"/>')
+    filled = _band_path(px, pu, pl)
+    if filled:
+        parts.append(f'<path class="band" d="{filled}"/>')
     limits = _line_path(px, pu, simplify=True) + _line_path(px, pl, simplify=True)
     if limits:
         parts.append(f'<path class="limit" d="{limits}"/>')
@@ -325,7 +350,16 @@ def track_svg(
     py = scale.y(shifted)
     parts.append(f'<path class="curve" d="{_line_path(px, py)}"/>')
 
-    fails = np.flatnonzero(failing_mask(errors, upper, lower, c) & drawn)
+    fails = np.flatnonzero(band.outside_mask(errors, upper, lower, c, theory, k, excluded) & drawn)
+    left_out = np.flatnonzero(excluded & drawn)
+    if left_out.size:
+        rings = "".join(
+            f'<circle cx="{x}" cy="{y}" r="{FAIL_RADIUS}"/>'
+            for x, y in zip(
+                np.round(px[left_out], 1).tolist(), np.round(py[left_out], 1).tolist(), strict=True
+            )
+        )
+        parts.append(f'<g class="excluded-pts">{rings}</g>')
     if fails.size:
         dots = "".join(
             f'<circle cx="{x}" cy="{y}" r="{FAIL_RADIUS}"/>'
@@ -335,7 +369,7 @@ def track_svg(
         )
         parts.append(f'<g class="fail-pts">{dots}</g>')
     parts.extend(labels)
-    legend = f"offset {signed(c)}"
+    legend = adjustment_words(adjustment, c)
     if fails.size:
         legend = f"{fails.size} outside   ·   {legend}"
     if has_untrimmed:
@@ -364,4 +398,5 @@ def track_chart(track: TrackResult, size: tuple[int, int], show_untrimmed: bool 
         height=height,
         show_untrimmed=show_untrimmed,
         label=f"{track.track_id} error curve",
+        adjustment=track.adjustment,
     )

@@ -14,4 +14,4 @@ __version__ = _installed_version()
 
 # Bumped whenever a change to the analysis can change a verdict or a metric,
 # so that stored results say which rules produced them.
-ANALYSIS_VERSION = "1"
+ANALYSIS_VERSION = "2"  # 2: spec-aware verdicts (rotation, ignored rows, policies)

@@ -132,7 +132,8 @@ def _analyse_content(
 ) -> FileResult:
     parsed = parse_workbook(path, content, settings.max_rows)
     override = settings.override_for(parsed.model)
-    tracks = [analyse_track(t, override, settings.include_curves) for t in parsed.tracks]
+    spec = settings.spec_for(parsed.model)
+    tracks = [analyse_track(t, override, settings.include_curves, spec) for t in parsed.tracks]
     status = worst_status([t.status for t in tracks])
     error = None
     if status is Status.ERROR:
@@ -152,4 +153,5 @@ def _analyse_content(
         tracks=tracks,
         notes=parsed.notes,
         analysed_at=_now(),
+        spec_version=settings.specs.version if settings.specs is not None else None,
     )

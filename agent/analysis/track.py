@@ -9,11 +9,16 @@ import numpy as np
 
 from agent.analysis import linearity, shape, sigma
 from agent.analysis.filtering import butter_lowpass
+from agent.analysis.judgement import judge, strict_figures
+from agent.analysis.policy import Plan, plan_for
 from agent.analysis.station_spec import station_spec
+from agent.analysis.verdict_rules import extra_reasons, linearity_reason, sigma_reason
 from agent.parsing.layout import SheetData, TrackData
 from agent.parsing.sanity import check_sheet
 from shared.analysis_settings import ModelOverride
+from shared.band import is_near_miss
 from shared.errors import ErrorCode, InputFileError, NoteCode
+from shared.model_specs import ModelSpec
 from shared.models import (
     ErrorInfo,
     Note,
@@ -26,7 +31,6 @@ from shared.models import (
 )
 
 MIN_POINTS = 10
-NEAR_MISS_MARGIN_PCT = 20.0
 
 # Designed once per process by the same compiled kernel the tests check against scipy.
 _FILTER_B, _FILTER_A = butter_lowpass(sigma.FILTER_ORDER, sigma.FILTER_CUTOFF)
@@ -76,7 +80,16 @@ def _error_result(
     )
 
 
-def _pass_figures(sheet: SheetData) -> dict[str, Any]:
+def _pass_plan(track: TrackData, sheet: SheetData, spec: ModelSpec | None) -> Plan:
+    """A sheet's allowed adjustment: its own nominal angle, the track's window and ignored rows."""
+    facts = track.facts
+    nominal = sheet.angle_nominal if sheet.angle_nominal is not None else facts.angle_nominal
+    return plan_for(
+        spec, nominal, facts.angle_min, facts.angle_max, facts.ignored_start, facts.ignored_end
+    )
+
+
+def _pass_figures(sheet: SheetData, plan: Plan) -> dict[str, Any]:
     """One pass's own figures against its own sheet's limits (never a verdict)."""
     if sheet.positions.size < MIN_POINTS:
         message = f"{sheet.sheet}: {sheet.positions.size} usable point(s), under {MIN_POINTS}."
@@ -86,20 +99,25 @@ def _pass_figures(sheet: SheetData) -> dict[str, Any]:
     except InputFileError as exc:
         return {"error": ErrorInfo(code=exc.code, message=exc.message)}
     errors, upper, lower = sheet.errors, sheet.upper, sheet.lower
-    offset = float(linearity.optimal_offset(errors, upper, lower))
+    verdict = judge(sheet, upper, lower, plan)
     return {
         "sigma_gradient": float(
             sigma.sigma_gradient_with(sheet.positions, errors, _FILTER_B, _FILTER_A)
         ),
-        "optimal_offset": offset,
-        "linearity_error": float(linearity.max_abs_shifted(errors, offset)),
-        "fail_points": int(linearity.count_failures(errors, upper, lower, offset)),
+        "optimal_offset": verdict.c,
+        "linearity_error": verdict.linearity_error,
+        "fail_points": verdict.fails,
         "raw_fail_points": int(linearity.count_failures(errors, upper, lower, 0.0)),
+        "adjustment": verdict.adjustment,
+        "strict": strict_figures(sheet, upper, lower),
     }
 
 
 def _passes(
-    track: TrackData, include_curve: bool, final_figures: dict[str, Any] | None = None
+    track: TrackData,
+    include_curve: bool,
+    final_figures: dict[str, Any] | None = None,
+    spec: ModelSpec | None = None,
 ) -> list[TrimPass]:
     """The trim history, untrimmed first; the last entry is the data of the verdict.
 
@@ -121,7 +139,7 @@ def _passes(
             if index == last and final_figures is not None:
                 fields.update(final_figures)
             else:
-                fields.update(_pass_figures(sheet))
+                fields.update(_pass_figures(sheet, _pass_plan(track, sheet, spec)))
         passes.append(
             TrimPass(
                 number=entry.number,
@@ -135,7 +153,10 @@ def _passes(
 
 
 def analyse_track(
-    track: TrackData, override: ModelOverride | None = None, include_curve: bool = True
+    track: TrackData,
+    override: ModelOverride | None = None,
+    include_curve: bool = True,
+    spec: ModelSpec | None = None,
 ) -> TrackResult:
     """Verdict and metrics of one track (DOMAIN.md, "Analysis of one track")."""
     notes = list(track.notes)
@@ -162,7 +183,7 @@ def analyse_track(
         notes.extend(check_sheet(sheet, f"{track.track_id} ({sheet.sheet})"))
     except InputFileError as exc:
         return _error_result(track, exc.code, exc.message, notes, include_curve)
-    return _verdict(track, sheet, override, include_curve, notes)
+    return _verdict(track, sheet, override, include_curve, notes, spec)
 
 
 def _verdict(
@@ -171,16 +192,20 @@ def _verdict(
     override: ModelOverride | None,
     include_curve: bool,
     notes: list[Note],
+    spec: ModelSpec | None,
 ) -> TrackResult:
     positions, errors = sheet.positions, sheet.errors
     upper, lower = sheet.upper, sheet.lower
     has_limits = bool(np.isfinite(upper).any() or np.isfinite(lower).any())
-    spec = float(shape.linearity_spec(upper, lower))
+    spec_width = float(shape.linearity_spec(upper, lower))
+    flat_band = spec.linearity_spec if spec and spec.linearity_spec else None
     if override is not None and override.linearity_spec is not None:
-        spec = override.linearity_spec
+        flat_band = override.linearity_spec
+    if flat_band is not None:
+        spec_width = flat_band
         if not has_limits:
-            upper = np.full_like(errors, spec)
-            lower = np.full_like(errors, -spec)
+            upper = np.full_like(errors, flat_band)
+            lower = np.full_like(errors, -flat_band)
             has_limits = True
     if not has_limits:
         notes.append(
@@ -191,34 +216,41 @@ def _verdict(
             )
         )
     travel = float(positions.max() - positions.min())
-    if override is not None and override.sigma_threshold is not None:
-        threshold = override.sigma_threshold
-    else:
-        threshold = float(sigma.sigma_threshold(spec, travel))
+    threshold = _sigma_threshold(spec, override, spec_width, travel)
     sigma_value = float(sigma.sigma_gradient_with(positions, errors, _FILTER_B, _FILTER_A))
-    offset = float(linearity.optimal_offset(errors, upper, lower))
-    fails = int(linearity.count_failures(errors, upper, lower, offset))
+    plan = _pass_plan(track, sheet, spec)
+    verdict = judge(sheet, upper, lower, plan)
+    notes.extend(verdict.notes(track.track_id))
+    strict = strict_figures(sheet, upper, lower)
     raw_fails = int(linearity.count_failures(errors, upper, lower, 0.0))
-    worst, mean, margin = linearity.band_margins(errors, upper, lower, offset, 2.0 * spec)
-    linearity_pass = fails == 0
+    worst, mean, margin = verdict.margins(upper, lower, 2.0 * spec_width)
+    untrimmed_only = track.trimmed is None
+    trimmed_resistance = None if untrimmed_only else sheet.resistance
     sigma_pass = sigma_value <= threshold
-    if not linearity_pass:
+    reasons = [r for r in (linearity_reason(verdict, strict),) if r is not None]
+    extra, resistance_pass, angle_pass = extra_reasons(
+        spec, trimmed_resistance, track.facts.angle_measured
+    )
+    reasons += extra
+    if reasons:
         status = Status.FAIL
     elif not sigma_pass:
         status = Status.WARNING
     else:
         status = Status.PASS
-    margin_pct = _optional(margin) if linearity_pass else None
-    untrimmed_only = track.trimmed is None
-    fail_mask = linearity.failure_mask(errors, upper, lower, offset)
-    linearity_error = float(linearity.max_abs_shifted(errors, offset))
+    if not sigma_pass:
+        reasons.append(sigma_reason(sigma_value, threshold))
+    margin_pct = _optional(margin) if verdict.passes else None
     final_figures = {
         "sigma_gradient": sigma_value,
-        "optimal_offset": offset,
-        "linearity_error": linearity_error,
-        "fail_points": fails,
+        "optimal_offset": verdict.c,
+        "linearity_error": verdict.linearity_error,
+        "fail_points": verdict.fails,
         "raw_fail_points": raw_fails,
+        "adjustment": verdict.adjustment,
+        "strict": strict,
     }
+    strict_mask = linearity.failure_mask(errors, upper, lower, strict_offset(sheet, upper, lower))
     return TrackResult(
         track_id=track.track_id,
         status=status,
@@ -226,30 +258,48 @@ def _verdict(
         sigma_gradient=sigma_value,
         sigma_threshold=threshold,
         sigma_pass=sigma_pass,
-        optimal_offset=offset,
-        linearity_error=linearity_error,
-        linearity_pass=linearity_pass,
-        fail_points=fails,
+        optimal_offset=verdict.c,
+        linearity_error=verdict.linearity_error,
+        linearity_pass=verdict.passes,
+        fail_points=verdict.fails,
         raw_fail_points=raw_fails,
-        linearity_spec=spec,
+        linearity_spec=spec_width,
         travel_length=travel,
         untrimmed_resistance=track.untrimmed.resistance if track.untrimmed else None,
-        trimmed_resistance=None if untrimmed_only else sheet.resistance,
+        trimmed_resistance=trimmed_resistance,
         max_violation=float(worst),
         mean_violation=float(mean),
         margin_to_spec=margin_pct,
-        near_miss=margin_pct is not None and margin_pct < NEAR_MISS_MARGIN_PCT,
+        near_miss=is_near_miss(margin_pct),
         is_anomaly=bool(shape.is_anomaly(positions, errors, threshold)),
         untrimmed_only=untrimmed_only,
         sheet=sheet.sheet,
         trim=None if untrimmed_only else _trim_effectiveness(track.untrimmed, sheet),
-        station_spec=station_spec(
-            track.facts, None if untrimmed_only else sheet.resistance, fail_mask
-        ),
-        passes=_passes(track, include_curve, final_figures),
+        station_spec=station_spec(track.facts, trimmed_resistance, strict_mask),
+        adjustment=verdict.adjustment,
+        strict=strict,
+        resistance_pass=resistance_pass,
+        angle_pass=angle_pass,
+        reasons=reasons,
+        passes=_passes(track, include_curve, final_figures, spec),
         notes=notes,
         curve=_curve(track, sheet, upper, lower) if include_curve else None,
     )
+
+
+def _sigma_threshold(
+    spec: ModelSpec | None, override: ModelOverride | None, spec_width: float, travel: float
+) -> float:
+    """QA's approved threshold, else the agent config's, else the formula (DOMAIN.md)."""
+    if spec is not None and spec.sigma_threshold is not None:
+        return spec.sigma_threshold
+    if override is not None and override.sigma_threshold is not None:
+        return override.sigma_threshold
+    return float(sigma.sigma_threshold(spec_width, travel))
+
+
+def strict_offset(sheet: SheetData, upper: np.ndarray, lower: np.ndarray) -> float:
+    return linearity.optimal_offset(sheet.errors, upper, lower)
 
 
 def _curve(track: TrackData, sheet: SheetData, upper: np.ndarray, lower: np.ndarray) -> TrackCurve:
@@ -257,6 +307,7 @@ def _curve(track: TrackData, sheet: SheetData, upper: np.ndarray, lower: np.ndar
     return TrackCurve(
         positions=sheet.positions.tolist(),
         errors=sheet.errors.tolist(),
+        theory=sheet.theory.tolist() if sheet.theory is not None else None,
         upper=_curve_limits(upper),
         lower=_curve_limits(lower),
         untrimmed_positions=untrimmed.positions.tolist() if untrimmed else None,

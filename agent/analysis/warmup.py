@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from agent.analysis import sigma
+from agent.analysis import linearity, rotation, sigma
 from agent.analysis.track import analyse_track
 from agent.parsing.layout import SheetData, TrackData
 
@@ -47,8 +47,15 @@ def warm_up() -> dict[str, Any]:
     analyse_track(TrackData("TRK1", trimmed=sheet, untrimmed=sheet))
     failing = SheetData(positions, errors * 5.0, upper, lower, resistance=None)
     analyse_track(TrackData("TRK1", trimmed=failing, untrimmed=None))
-    # The plain wrapper too, so every cached kernel exists after one start (doctor checks all).
+    # Rotation within a window: the feasible path and the exact fewest-failures search.
+    theory = np.linspace(0.0, 10.0, 40)
+    judged = np.ones(40, dtype=np.bool_)
+    judged[0] = False
+    rotation.best_rotation(errors, theory, upper, lower, judged, -0.01, 0.01)
+    rotation.best_rotation(errors * 5.0, theory, upper, lower, judged, -0.001, 0.001)
+    # The plain wrappers too, so every cached kernel exists after one start (doctor checks all).
     sigma.sigma_gradient(positions, errors)
+    linearity.strict_margins(errors, upper, lower, 0.0, 0.004)
     loaded, compiled = kernel_counts()
     return {
         "loaded": loaded,

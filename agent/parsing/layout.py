@@ -46,6 +46,15 @@ class SheetData:
     resistance: float | None
     notes: tuple[Note, ...] = ()
     sheet: str = ""  # the sheet it was read from, as the workbook names it
+    # Theory volts per point (the rotation's lever, shared/band.py); None = no rotation possible.
+    theory: np.ndarray | None = None
+    # The nominal electrical angle the theory column was computed with (System A B8 of
+    # this sheet, System B `Lin Error` L1); None when the sheet does not say.
+    angle_nominal: float | None = None
+
+    def theory_or_zero(self) -> np.ndarray:
+        """Theory volts, or zeros (a rotation then changes nothing) when unknown."""
+        return self.theory if self.theory is not None else np.zeros_like(self.errors)
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,11 @@ def first_data_row(rows: Sequence[Row], position_col: int, sheet: str) -> int:
 
 
 def read_sheet(
-    rows: Sequence[Row], cols: Columns, sheet: str, resistance_cell: tuple[int, int]
+    rows: Sequence[Row],
+    cols: Columns,
+    sheet: str,
+    resistance_cell: tuple[int, int],
+    nominal_cell: tuple[int, int] | None = None,
 ) -> SheetData:
     """Data block of one sheet: stop at the first blank position; fill or drop missing errors."""
     start = first_data_row(rows, cols.position, sheet)
@@ -169,6 +182,8 @@ def read_sheet(
             )
             positions, errors = positions[keep], errors[keep]
             upper, lower = upper[keep], lower[keep]
+            measured, theory = measured[keep], theory[keep]
+    theory = _theory(theory, measured, errors, sheet, notes)
     row, col = resistance_cell
     resistance = to_float(rows[row][col]) if row < len(rows) and col < len(rows[row]) else None
     return SheetData(
@@ -179,7 +194,40 @@ def read_sheet(
         lower=np.ascontiguousarray(lower),
         resistance=None if resistance is None or np.isnan(resistance) else resistance,
         notes=tuple(notes),
+        theory=np.ascontiguousarray(theory),
+        angle_nominal=None if nominal_cell is None else _number_at(rows, *nominal_cell),
     )
+
+
+def _theory(
+    theory: np.ndarray, measured: np.ndarray, errors: np.ndarray, sheet: str, notes: list[Note]
+) -> np.ndarray:
+    """Theory volts for every analysed point: blank cells from measured - error, else 0.
+
+    A point with no theory at all cannot take part in a rotation (its error
+    is kept as it is); that is noted, never hidden.
+    """
+    missing = np.isnan(theory)
+    if not missing.any():
+        return theory
+    theory = theory.copy()
+    theory[missing] = measured[missing] - errors[missing]
+    unknown = np.isnan(theory)
+    if unknown.any():
+        theory[unknown] = 0.0
+        notes.append(
+            Note(
+                code=NoteCode.THEORY_MISSING,
+                message=f"{sheet}: {int(unknown.sum())} point(s) have no theory volts; a "
+                "rotation of the theory line leaves them unchanged.",
+            )
+        )
+    return theory
+
+
+def _number_at(rows: Sequence[Row], row: int, col: int) -> float | None:
+    value = to_float(rows[row][col]) if row < len(rows) and col < len(rows[row]) else np.nan
+    return None if np.isnan(value) else float(value)
 
 
 def _numeric_text(value: str) -> bool:

@@ -85,7 +85,7 @@ def group_sheets(sheet_names: list[str]) -> dict[tuple[int, int], _TrackSheets]:
 
 
 def _read(book: Workbook, sheet: str) -> SheetData:
-    return read_sheet(book.rows(sheet), COLUMNS, sheet, RESISTANCE_CELL)
+    return read_sheet(book.rows(sheet), COLUMNS, sheet, RESISTANCE_CELL, NOMINAL_ANGLE_CELL)
 
 
 def _facts(book: Workbook, sheets: _TrackSheets, final_sheet: str) -> SpecFacts:

@@ -66,8 +66,11 @@ def _facts(book: Workbook, untrimmed: str | None, final: str) -> SpecFacts:
     def points(*labels: str) -> int | None:
         return params.count(table.value(labels, 0))
 
+    # Linear templates label the same two cells `Min Stroke` / `Max Stroke` (8415-1).
     window = sorted(
-        v for v in (value("min elec. Angle"), value("max elec. Angle")) if v is not None
+        v
+        for v in (value("min elec. Angle", "Min Stroke"), value("max elec. Angle", "Max Stroke"))
+        if v is not None
     )
     measured = None
     if untrimmed:
@@ -84,13 +87,21 @@ def _facts(book: Workbook, untrimmed: str | None, final: str) -> SpecFacts:
         ),
         resistance_min=value("Min Resistance"),
         resistance_max=value("Max resistance"),
-        angle_nominal=params.value_at(book.rows(final), *NOMINAL_ANGLE_CELL),
+        angle_nominal=_nominal(book, final, value("Pot Angle")),
         angle_measured=measured,
         angle_min=window[0] if len(window) == 2 else None,
         angle_max=window[1] if len(window) == 2 else None,
         ignored_start=points("Initial Points Ignored"),
         ignored_end=points("Ending points Ignored", "Ending Points Ignored"),
     )
+
+
+def _nominal(book: Workbook, final: str, pot_angle: float | None) -> float | None:
+    """`Lin Error` L1, the angle the theory column was computed with; else |Pot Angle| (A3)."""
+    nominal = params.value_at(book.rows(final), *NOMINAL_ANGLE_CELL)
+    if nominal is None and pot_angle is not None:
+        return abs(pot_angle)
+    return nominal
 
 
 def read_system_b(book: Workbook) -> ParsedFile:
@@ -124,4 +135,4 @@ def read_system_b(book: Workbook) -> ParsedFile:
 
 
 def _read(book: Workbook, sheet: str) -> SheetData:
-    return read_sheet(book.rows(sheet), COLUMNS, sheet, RESISTANCE_CELL)
+    return read_sheet(book.rows(sheet), COLUMNS, sheet, RESISTANCE_CELL, NOMINAL_ANGLE_CELL)

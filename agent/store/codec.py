@@ -48,6 +48,7 @@ def curve_columns(curve: TrackCurve | None) -> dict[str, bytes | None]:
         "lower": pack(curve.lower),
         "untrimmed_positions": pack(curve.untrimmed_positions),
         "untrimmed_errors": pack(curve.untrimmed_errors),
+        "theory": pack(curve.theory),
     }
 
 
@@ -57,6 +58,7 @@ def curve_from_row(row: dict[str, bytes | None]) -> TrackCurve | None:
         return None
     untrimmed_positions = unpack(row["untrimmed_positions"])
     untrimmed_errors = unpack(row["untrimmed_errors"])
+    theory = unpack(row.get("theory"))
     return TrackCurve(
         positions=positions.tolist(),
         errors=errors.tolist(),
@@ -64,6 +66,7 @@ def curve_from_row(row: dict[str, bytes | None]) -> TrackCurve | None:
         lower=limits_list(row["lower"]),
         untrimmed_positions=None if untrimmed_positions is None else untrimmed_positions.tolist(),
         untrimmed_errors=None if untrimmed_errors is None else untrimmed_errors.tolist(),
+        theory=None if theory is None else theory.tolist(),
     )
 
 
@@ -74,6 +77,7 @@ CURVE_COLUMNS = (
     "lower",
     "untrimmed_positions",
     "untrimmed_errors",
+    "theory",
 )
 
 

@@ -128,6 +128,11 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX results_age ON results(analysed_at)
     """,
+    # 6: spec-aware verdicts: each track's theory volts (the rotation's lever, so the page
+    # draws e + t*k + c exactly as judged; shared/band.py).
+    """
+    ALTER TABLE tracks ADD COLUMN theory BLOB
+    """,
 ]
 
 

@@ -112,7 +112,7 @@ def load_result(conn: sqlite3.Connection, pk: int) -> FileResult | None:
         t["track_id"]: dict(t)
         for t in conn.execute(
             "SELECT track_id, positions, errors, upper, lower, untrimmed_positions, "
-            "untrimmed_errors, pass_curves FROM tracks WHERE result_pk = ?",
+            "untrimmed_errors, theory, pass_curves FROM tracks WHERE result_pk = ?",
             (pk,),
         )
     }

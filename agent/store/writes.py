@@ -105,8 +105,8 @@ def _insert_result(
         "INSERT INTO tracks (result_pk, track_id, status, points, sigma_gradient, "
         "sigma_threshold, linearity_error, linearity_spec, optimal_offset, fail_points, "
         "margin_to_spec, max_violation, "
-        "positions, errors, upper, lower, untrimmed_positions, untrimmed_errors, pass_curves) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "positions, errors, upper, lower, untrimmed_positions, untrimmed_errors, theory, "
+        "pass_curves) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [
             (
                 result_pk,

@@ -19,15 +19,9 @@ import numpy.typing as npt
 
 from central.spc.errors import SpcErrorCode, SpcInputError
 from central.spc.series import ArrayLike
+from shared.band import NEAR_MISS_MARGIN_PCT, is_near_miss
 
-NEAR_MISS_MARGIN_PCT = 20.0
-
-
-def is_near_miss(margin_pct: float | None) -> bool:
-    """A linearity pass whose margin is under 20 % (None: not a pass, so not a near miss)."""
-    if margin_pct is None or not np.isfinite(margin_pct):
-        return False
-    return margin_pct < NEAR_MISS_MARGIN_PCT
+__all__ = ["NEAR_MISS_MARGIN_PCT", "NearMissCount", "count_near_misses", "is_near_miss"]
 
 
 @dataclass(frozen=True)

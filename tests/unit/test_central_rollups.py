@@ -194,9 +194,15 @@ def _bins_from_the_analysis(result: FileResult) -> dict[str, tuple[int, ...]]:
         errors = np.array(t.curve.errors)
         upper = np.array(t.curve.upper, dtype=float)
         lower = np.array(t.curve.lower, dtype=float)
-        c = t.optimal_offset  # the verdict's arithmetic: c outside [lower - e, upper - e]
+        # The verdict's arithmetic: c outside [lower - e - t*k, upper - e - t*k], and the
+        # points the station ignores never fail.
+        c = t.optimal_offset
+        assert t.adjustment is not None and t.curve.theory is not None
+        tilt = np.array(t.curve.theory) * t.adjustment.k
         with np.errstate(invalid="ignore"):
-            failing = positions[(upper - errors < c) | (lower - errors > c)]
+            outside = ((upper - errors) - tilt < c) | ((lower - errors) - tilt > c)
+        outside[t.adjustment.excluded_points] = False
+        failing = positions[outside]
         share = (failing - positions.min()) / (positions.max() - positions.min())
         index = np.minimum((share * rollups.FAIL_BINS).astype(int), rollups.FAIL_BINS - 1)
         found[t.track_id] = tuple(np.bincount(index, minlength=rollups.FAIL_BINS).tolist())

@@ -138,7 +138,7 @@ def test_one_sided_limits_and_impossible_points() -> None:
     # the inverted point; points 0 and 2 agree, so c stays in [-0.01, 0.01]
     assert linearity.count_failures(errors, upper, lower, c) == 2
     assert -0.01 <= c <= 0.01
-    worst, mean, margin = linearity.band_margins(errors, upper, lower, c, 0.02)
+    worst, mean, margin = linearity.strict_margins(errors, upper, lower, c, 0.02)
     assert worst == pytest.approx(0.5 - c)  # inverted point: e + c sits 0.5 - c under lower
     assert 0 < mean < worst
     assert margin >= 0.0
@@ -148,11 +148,11 @@ def test_band_margins_for_a_passing_curve() -> None:
     errors = np.array([0.0, 0.006, -0.002])
     upper = np.full(3, 0.01)
     lower = np.full(3, -0.01)
-    worst, mean, margin = linearity.band_margins(errors, upper, lower, 0.0, 0.02)
+    worst, mean, margin = linearity.strict_margins(errors, upper, lower, 0.0, 0.02)
     assert (worst, mean) == (0.0, 0.0)
     assert margin == pytest.approx(20.0)  # 0.004 of a 0.02 band
     blank = np.full(3, np.nan)
-    assert np.isnan(linearity.band_margins(errors, blank, blank, 0.0, 0.02)[2])
+    assert np.isnan(linearity.strict_margins(errors, blank, blank, 0.0, 0.02)[2])
 
 
 def test_linearity_spec_from_present_limits_only() -> None:

@@ -48,14 +48,26 @@ def test_sigma_agrees_with_reference_on_hundreds_of_simulated_tracks() -> None:
     assert checked >= 300
 
 
+def _adjusted(result: TrackResult) -> bool:
+    """Whether the station's rules moved the curve beyond an offset (rotation, rows left out)."""
+    adjustment = result.adjustment
+    return adjustment is not None and (adjustment.k != 0.0 or bool(adjustment.excluded_points))
+
+
 def _check(outcome: str, result: TrackResult, context: str) -> None:
-    """The verdict a track drawn for `outcome` must get (DOMAIN.md default rules)."""
+    """The verdict a track drawn for `outcome` must get.
+
+    The simulator draws its curves for the strict rule (offset only, every
+    point). A near miss stays a pass under the station's rules, but a
+    rotation within the station's window may widen its margin, so it is a
+    near miss there only when no rotation or exclusion was used.
+    """
     if outcome in EXPECTED:
         assert result.status is EXPECTED[outcome], context
     if outcome == "pass":
         assert result.linearity_pass and result.sigma_pass, context
     if outcome == "near_miss":
-        assert result.near_miss, context
+        assert result.near_miss or _adjusted(result), context
     if outcome == "anomaly":
         assert result.is_anomaly, context
     if outcome == "aborted":

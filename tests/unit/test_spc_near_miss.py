@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from agent.analysis.track import NEAR_MISS_MARGIN_PCT as AGENT_THRESHOLD
 from central.spc.errors import SpcErrorCode, SpcInputError
 from central.spc.near_miss import NEAR_MISS_MARGIN_PCT, count_near_misses, is_near_miss
+from shared.band import NEAR_MISS_MARGIN_PCT as AGENT_THRESHOLD
 
 
 def test_the_threshold_is_the_agents() -> None:

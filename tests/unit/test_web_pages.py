@@ -60,7 +60,13 @@ def parse_svg(svg: str) -> ET.Element:
 
 
 def circles(root: ET.Element) -> list[ET.Element]:
-    return root.findall(f".//{SVG}circle")
+    """The red failing points (excluded points are hollow rings in their own group)."""
+    return [
+        c
+        for g in root.iter(f"{SVG}g")
+        if g.get("class") == "fail-pts"
+        for c in g.findall(f"{SVG}circle")
+    ]
 
 
 def paths(root: ET.Element, cls: str) -> list[ET.Element]:
@@ -486,8 +492,17 @@ def test_red_points_number_the_tracks_fail_points(tmp_path: Path) -> None:
         for track in analyse_file(path).tracks:
             if track.curve is None:
                 continue
-            root = parse_svg(str(plot.track_svg(track.curve, track.optimal_offset)))
+            svg = plot.track_svg(track.curve, track.optimal_offset, adjustment=track.adjustment)
+            root = parse_svg(str(svg))
             assert len(circles(root)) == track.fail_points, path.name
+            rings = [
+                c
+                for g in root.iter(f"{SVG}g")
+                if g.get("class") == "excluded-pts"
+                for c in g.findall(f"{SVG}circle")
+            ]
+            assert track.adjustment is not None
+            assert len(rings) == len(track.adjustment.excluded_points)
             checked += 1
             failing += bool(track.fail_points)
     assert checked >= 25
