@@ -28,9 +28,12 @@ from shared.ids import result_id
 from shared.models import Count, FileResult, Instant
 
 # 2: tracks carry their trim history (`passes`, `station_spec`, `sheet`) and each
-# result may carry `pass_curves`; central still accepts version 1 batches.
-PROTOCOL_VERSION = 2
-SUPPORTED_PROTOCOLS = (1, 2)
+# result may carry `pass_curves`.
+# 3: spec-aware verdicts: tracks and passes carry `adjustment` and `strict`, tracks
+# `reasons`, results `spec_version`; curve blobs are "LTC2" (with theory volts).
+# Central still accepts versions 1 and 2.
+PROTOCOL_VERSION = 3
+SUPPORTED_PROTOCOLS = (1, 2, 3)
 RESULTS_PATH = "/api/v1/results"
 HEARTBEAT_PATH = "/api/v1/heartbeat"
 MAX_BATCH_RESULTS = 1000
@@ -76,7 +79,7 @@ class _Message(BaseModel):
 class StationResult(_Message):
     """One analysed file as a station reports it.
 
-    The tracks' curves travel beside the result as "LTC1" blobs
+    The tracks' curves travel beside the result as "LTC2" blobs
     (shared/curves.py, base64 in JSON), not as JSON number lists: a tenth of
     the parsing on both sides, bit-exact, and stored by central as they come.
     """

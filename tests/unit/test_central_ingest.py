@@ -1435,11 +1435,11 @@ def _real(prefix: str) -> FileResult:
     return analyse_file(path)
 
 
-def test_protocol_2_stores_every_trim_pass_with_its_curve(
+def test_protocol_3_stores_every_trim_pass_with_its_curve(
     client: FlaskClient, central_db: Database, token: str
 ) -> None:
     real = _real("7844_254A")  # a real unit trimmed in four passes
-    assert PROTOCOL_VERSION == 2
+    assert PROTOCOL_VERSION == 3
     assert len(acknowledged(send(client, batch_of([real]), token))["accepted"]) == 1
     with central_db.pool.connection() as conn:
         curve, passes_blob, doc = conn.execute(
@@ -1475,6 +1475,39 @@ def test_a_version_1_agent_is_still_accepted(
     with central_db.pool.connection() as conn:
         row = conn.execute("SELECT pass_curves, curve IS NOT NULL FROM tracks").fetchone()
     assert row == (None, True)
+
+
+def _ltc1(blob: bytes) -> bytes:
+    """An LTC2 curve blob as an agent before spec-aware verdicts wrote it (no theory)."""
+    magic, *lengths = struct.unpack_from("<4s7I", blob)
+    assert magic == b"LTC2"
+    body = zlib.decompress(blob[struct.calcsize("<4s7I") :])
+    theory = lengths[6]
+    if theory != 0xFFFFFFFF:
+        body = body[: len(body) - 8 * theory]
+    return struct.pack("<4s6I", b"LTC1", *lengths[:6]) + zlib.compress(body, 1)
+
+
+def test_a_version_2_agent_is_still_accepted_and_its_unit_page_draws(
+    client: FlaskClient, central_db: Database, token: str
+) -> None:
+    doc = json.loads(batch_of([_real("8555_54")]).model_dump_json())
+    doc["protocol_version"] = 2
+    for item in doc["results"]:  # what an agent before spec-aware verdicts sent
+        item["result"]["schema_version"] = 2
+        item["result"].pop("spec_version")
+        for track in item["result"]["tracks"]:
+            for key in ("adjustment", "strict", "reasons", "resistance_pass", "angle_pass"):
+                track.pop(key)
+            for entry in track["passes"]:
+                entry.pop("adjustment")
+                entry.pop("strict")
+        for track_id, blob in item["curves"].items():
+            item["curves"][track_id] = base64.b64encode(_ltc1(base64.b64decode(blob))).decode()
+    assert len(acknowledged(send(client, doc, token))["accepted"]) == 1
+    with central_db.pool.connection() as conn:
+        curve = conn.execute("SELECT curve FROM tracks LIMIT 1").fetchone()[0]
+    assert unpack_curve(bytes(curve)).theory is None
 
 
 def test_pass_curves_must_be_well_formed_and_outside_the_passes(token: str) -> None:
