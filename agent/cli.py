@@ -8,13 +8,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from agent.specs_file import load_spec_file
 from shared.analysis_settings import AnalysisSettings
+from shared.errors import SpecFileError
 from shared.models import Status
 from shared.version import __version__
 
 EXIT_OK = 0
 EXIT_FILE_ERRORS = 2
 EXIT_STARTUP_FAILED = 1
+EXIT_USAGE = 64  # a bad argument or input file the user named (BSD sysexits EX_USAGE)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--max-file-mb", type=float, default=None, help="file size cap")
     analyze.add_argument("--max-rows", type=int, default=None, help="rows-per-sheet cap")
+    analyze.add_argument(
+        "--specs",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="QA's model specs (CSV or XLSX): policy, angle tolerance, excluded points, ...",
+    )
 
     simulate = commands.add_parser("simulate", help="write simulated trim-station files")
     simulate.add_argument("--out", type=Path, required=True, help="folder to write into")
@@ -79,6 +89,8 @@ def _settings(args: argparse.Namespace) -> AnalysisSettings:
         values["max_file_bytes"] = int(args.max_file_mb * 1024 * 1024)
     if args.max_rows is not None:
         values["max_rows"] = args.max_rows
+    if args.specs is not None:
+        values["specs"] = load_spec_file(args.specs)
     return AnalysisSettings.model_validate(values)
 
 
@@ -86,9 +98,14 @@ def run_analyze(args: argparse.Namespace) -> int:
     from agent.batch import analyse_paths, collect_files
     from agent.report import format_json, format_line
 
+    try:
+        settings = _settings(args)
+    except SpecFileError as exc:
+        sys.stderr.write(f"lta-agent analyze: {exc.message}\n")
+        return EXIT_USAGE
     files = collect_files(args.paths)
     any_error = False
-    for result in analyse_paths(files, _settings(args), args.workers):
+    for result in analyse_paths(files, settings, args.workers):
         any_error = any_error or result.status is Status.ERROR
         line = format_json(result, args.curves) if args.json else format_line(result)
         sys.stdout.write(line + "\n")

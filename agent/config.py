@@ -35,6 +35,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from agent.specs_file import load_spec_file
 from shared import config_loader
 from shared.analysis_settings import AnalysisSettings, ModelOverride
 from shared.config_loader import TEMPLATE_NAME, ConfigError, ConfigSpec
@@ -53,7 +54,7 @@ from shared.config_values import (
     validation_environ,
 )
 from shared.config_values import default_data_dir as _program_data_dir
-from shared.errors import ErrorCode
+from shared.errors import ErrorCode, SpecFileError
 
 __all__ = [
     "CONFIG_ENV",
@@ -139,6 +140,7 @@ _EXPECTED: Mapping[str, str] = {
     "analysis.max_file_mb": "a number of megabytes greater than 0",
     "analysis.max_rows": "a whole number greater than 0",
     "analysis.models": 'tables like [analysis.models."8340-1"]',
+    "analysis.specs_file": "the path of a model-spec CSV or XLSX file",
     "analysis.models.*": "a table with sigma_threshold and/or linearity_spec",
     "analysis.models.*.sigma_threshold": "a number greater than 0",
     "analysis.models.*.linearity_spec": "a number greater than 0",
@@ -310,6 +312,8 @@ class AnalysisConfig(ConfigSection):
     max_file_mb: Number = Field(default=50.0, gt=0)
     max_rows: WholeNumber = Field(default=100_000, gt=0)
     models: dict[str, ModelOverride] = Field(default_factory=dict)
+    # QA's model specs (CSV or XLSX, agent/specs_file.py); read at start, refused whole if bad.
+    specs_file: Annotated[Path | None, BeforeValidator(empty_is_none)] = None
 
     @field_validator("models")
     @classmethod
@@ -425,12 +429,25 @@ class AgentConfig(ConfigSection):
         return self.storage.data_dir / LOG_DIR_NAME
 
     def analysis_settings(self) -> AnalysisSettings:
-        """The verdict-relevant settings in the shape the analysis (and later central) uses."""
+        """The verdict-relevant settings in the shape the analysis (and later central) uses.
+
+        Raises ConfigError naming `analysis.specs_file` when the spec file cannot be used.
+        """
+        specs = None
+        if self.analysis.specs_file is not None:
+            try:
+                specs = load_spec_file(self.analysis.specs_file)
+            except SpecFileError as exc:
+                raise ConfigError(
+                    f"analysis.specs_file: {exc.message}",
+                    [f"analysis.specs_file: {p}" for p in exc.problems] or None,
+                ) from exc
         return AnalysisSettings(
             model_overrides=dict(self.analysis.models),
             max_file_bytes=max(1, round(self.analysis.max_file_mb * 1024 * 1024)),
             max_rows=self.analysis.max_rows,
             include_curves=True,
+            specs=specs,
         )
 
 

@@ -28,6 +28,7 @@ class ErrorCode(StrEnum):
     STORE_FAILED = "store_failed"
     DISK_FULL = "disk_full"
     STORE_TOO_NEW = "store_too_new"
+    SPEC_FILE_INVALID = "spec_file_invalid"
 
 
 class NoteCode(StrEnum):
@@ -72,3 +73,11 @@ class FileSkipped(LtaError):  # noqa: N818 - a skip is an outcome, not an error
 
     def __init__(self, message: str) -> None:
         super().__init__(ErrorCode.NOT_TRIM_FILE, message)
+
+
+class SpecFileError(LtaError):
+    """A model-spec file cannot be used; nothing is analysed under it."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(ErrorCode.SPEC_FILE_INVALID, message)
+        self.problems = problems or []

@@ -1,7 +1,10 @@
 """Real station files kept in the repository (tests/data/real, MIT, see its NOTICE).
 
-One file per layout real stations write: System A with 2, 3 and 4 trim
-passes, two tracks, untrimmed only; System B with one and three passes.
+One file per layout real stations write (System A with 2, 3 and 4 trim
+passes, two tracks, untrimmed only; System B with one and three passes) and
+one per state of the station's own verdict rules (every angle-window state,
+rescued by rotation, rescued by the ignored rows), so CI checks the default
+verdict against spec_truth.json even without ../shared.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import pytest
 
 from agent.analysis.file import analyse_file
 from shared.models import FileResult, Status, TrackResult
-from tests.real_truth import IN_REPO, load_truth, mismatches
+from tests.real_truth import IN_REPO, load_spec_truth, load_truth, mismatches, spec_mismatches
 
 TRUTH = load_truth(IN_REPO)
+SPEC_TRUTH = load_spec_truth(IN_REPO)
 
 
 def _analyse(prefix: str) -> FileResult:
@@ -32,6 +36,41 @@ def test_each_layout_matches_the_reference_reading(name: str) -> None:
     result = analyse_file(IN_REPO / name)
     as_json = json.loads(result.model_dump_json())
     assert mismatches(as_json, TRUTH[name]) == []
+
+
+@pytest.mark.parametrize("name", sorted(SPEC_TRUTH))
+def test_default_verdict_is_the_stations_own(name: str) -> None:
+    result = json.loads(analyse_file(IN_REPO / name).model_dump_json())
+    assert spec_mismatches(result, SPEC_TRUTH[name]) == []
+
+
+def test_the_kept_files_cover_every_window_state_and_each_rescue() -> None:
+    tracks = [t for entry in SPEC_TRUTH.values() for t in entry["tracks"]]
+    states = {t["window_status"] for t in tracks}
+    assert states == {
+        "ok",
+        "wide",
+        "zero_width",
+        "zero_width_nominal_off",
+        "nominal_outside",
+        "none",
+    }
+    kinds = {(t["a"]["feasible"], t["b"]["feasible"], t["c"]["feasible"]) for t in tracks}
+    assert (False, True, True) in kinds  # passes only once the theory line rotates
+    assert (False, False, True) in kinds  # passes only with the ignored rows left out
+    assert (False, False, False) in kinds  # fails under every policy
+
+
+def test_a_unit_rescued_by_rotation_says_how_far_the_line_turned() -> None:
+    track = _track(_analyse("7477_26"))
+    assert track.strict is not None and not track.strict.linearity_pass
+    assert track.linearity_pass and track.status is not Status.FAIL
+    adjustment = track.adjustment
+    assert adjustment is not None and adjustment.k != 0.0
+    assert adjustment.k_bounds[0] <= adjustment.k <= adjustment.k_bounds[1]
+    assert adjustment.angle_nominal is not None and adjustment.angle_adjusted is not None
+    assert adjustment.angle_adjusted == pytest.approx(adjustment.angle_nominal / (1 - adjustment.k))
+    assert track.reasons == [] or all(r.code == "sigma" for r in track.reasons)
 
 
 def test_four_pass_unit_keeps_its_whole_trim_history() -> None:
@@ -132,4 +171,4 @@ def test_system_b_work_sheets_are_never_measurements() -> None:
 def test_real_file_copies_carry_their_licence() -> None:
     notice = (IN_REPO / "NOTICE.md").read_text()
     assert "MIT" in notice and "laser-trim-ai-system" in notice
-    assert len(list(Path(IN_REPO).glob("*.xls"))) == len(TRUTH) == 7
+    assert len(list(Path(IN_REPO).glob("*.xls"))) == len(TRUTH) == len(SPEC_TRUTH) == 15
