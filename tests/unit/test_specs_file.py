@@ -144,7 +144,7 @@ def test_rotation_bounds_follow_the_tolerance(
 def test_exclude_point_ranges() -> None:
     assert parse_exclude_points(" 0-1, 48-50;7 ") == (0, 1, 7, 48, 49, 50)
     for bad in ("a", "3-1", "-1", "1-2-3"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="range"):
             parse_exclude_points(bad)
 
 
