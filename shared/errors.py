@@ -28,6 +28,8 @@ class ErrorCode(StrEnum):
     STORE_FAILED = "store_failed"
     DISK_FULL = "disk_full"
     STORE_TOO_NEW = "store_too_new"
+    ANALYSIS_CANNOT_START = "analysis_cannot_start"
+    PATH_TOO_LONG = "path_too_long"
 
 
 class NoteCode(StrEnum):
