@@ -33,12 +33,14 @@ class RotatingLog:
         max_bytes: int = MAX_BYTES,
         keep: int = KEEP,
         platform: Platform | None = None,
+        retry_after_bytes: int = RETRY_AFTER_BYTES,
     ) -> None:
         self.path = path
         self.max_bytes = max_bytes
         self.keep = keep
         self.platform = platform or host()
         self.rotate_at = max_bytes
+        self.retry_after_bytes = retry_after_bytes
         self.refused = 0  # rotations refused so far, for the tests and the log
         self._lock = threading.Lock()
         self._handle: TextIO | None = None
@@ -81,7 +83,7 @@ class RotatingLog:
         except OSError as exc:
             # Held open elsewhere: keep writing to the same file and try again later.
             self.refused += 1
-            self.rotate_at = self._size + RETRY_AFTER_BYTES
+            self.rotate_at = self._size + self.retry_after_bytes
             handle = self._open()
             if handle is not None:
                 handle.write(

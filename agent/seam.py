@@ -21,6 +21,7 @@ import ctypes
 import errno
 import getpass
 import multiprocessing
+import ntpath
 import os
 import socket
 import sys
@@ -369,12 +370,15 @@ class WindowsPlatform(Platform):
             return ErrorKind.DENIED
         return super().classify(exc)
 
+    def _os_drive(self, path: str) -> str:
+        return PureWindowsPath(path).drive
+
     def _os_drive_type(self, root: str) -> int:
         return int(ctypes.windll.kernel32.GetDriveTypeW(root))  # type: ignore[attr-defined]
 
     def drive_problem(self, path: Path) -> str | None:
         """Mapped drive letters belong to a logon session; a service has none of them."""
-        drive = PureWindowsPath(str(path)).drive
+        drive = self._os_drive(str(path))
         if len(drive) != 2 or drive[1] != ":":
             return None  # UNC path (\\server\share) or relative: seen the same by everyone
         kind = self._os_drive_type(drive + "\\")
@@ -443,8 +447,7 @@ def extended_path(text: str) -> str:
     The extended form takes no `.`/`..` and no forward slashes, so the path is
     normalised first.
     """
-    normal = str(PureWindowsPath(os.path.normpath(text.replace("/", "\\"))))
-    normal = normal.replace("/", "\\")
+    normal = ntpath.normpath(text.replace("/", "\\"))
     if normal.startswith("\\\\"):
         return EXTENDED_PREFIX + "UNC\\" + normal[2:]
     return EXTENDED_PREFIX + normal

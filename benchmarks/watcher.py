@@ -18,41 +18,19 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from agent.runtime import Runtime
 from agent.store.store import Store
 from agent.watcher import Watcher
 from tests.e2e.agent_process import AgentProcess
+from tests.factories import known_files
 from tests.waiting import wait_for
 
 KNOWN_FILES = 20_000
 SCANS = 20
 IDLE_S = 20.0
 FOLDERS = 200
-
-
-def _make_known(inbox: Path, store: Store, count: int, folders: int) -> None:
-    """`count` tiny result files under `inbox`, each already recorded in `store`."""
-    rows = []
-    seen = datetime.now(UTC).isoformat()
-    for i in range(count):
-        folder = inbox / f"day{i % folders:03d}" if folders > 1 else inbox
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"unit-{i:06d}.xlsx"
-        path.write_bytes(b"x" * 64)
-        st = path.stat()
-        rows.append(
-            (f"{i:064x}", str(path), path.name, st.st_size, st.st_mtime_ns, seen, seen, "pass")
-        )
-    store.writer.call(
-        lambda conn: conn.executemany(
-            "INSERT INTO files (sha256, path, file_name, size_bytes, mtime_ns, seen_at, "
-            "analysed_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-    )
 
 
 def _never(path: Path, content: bytes) -> object:
@@ -64,7 +42,7 @@ def scan_figures(tmp: Path, folders: int) -> tuple[float, float]:
     inbox = tmp / f"inbox-{folders}"
     store = Store(tmp / f"data-{folders}" / "agent.sqlite")
     try:
-        _make_known(inbox, store, KNOWN_FILES, folders)
+        known_files(inbox, store, KNOWN_FILES, folders)
         runtime = Runtime(station_id="bench", station_name="bench", inboxes=[str(inbox)])
         watcher = Watcher(inboxes=[inbox], store=store, analyse=_never, runtime=runtime)  # type: ignore[arg-type]
         started = time.perf_counter()
@@ -93,7 +71,7 @@ def idle_cpu_figure(tmp: Path) -> float:
     inbox, data = tmp / "idle-inbox", tmp / "idle-data"
     store = Store(data / "agent.sqlite")
     try:
-        _make_known(inbox, store, KNOWN_FILES, 1)
+        known_files(inbox, store, KNOWN_FILES, 1)
     finally:
         store.close()
     with AgentProcess(data, inbox).start() as agent:

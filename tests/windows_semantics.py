@@ -151,6 +151,13 @@ class WindowsSemantics(WindowsPlatform):
     def _os_write_new(self, path: str, data: bytes) -> None:
         super()._os_write_new(self._real(path), data)
 
+    def _os_drive(self, path: str) -> str:
+        """The drive letter of a Windows path that Linux took for a relative name."""
+        for part in Path(path).parts:
+            if len(part) >= 2 and part[1] == ":" and part[0].isalpha():
+                return part[:2]
+        return ""
+
     def _os_drive_type(self, root: str) -> int:
         return self.drive_types.get(root[:2].upper(), DRIVE_FIXED)
 

@@ -25,7 +25,7 @@ def healthz() -> Any:
     store_state = "failed" if not store_ok else ("disk_full" if disk_full else "ok")
     runtime = ctx.runtime
     cannot = runtime.analysis_error
-    body = {
+    body: dict[str, Any] = {
         "status": "ok"
         if store_state == "ok" and watcher_ok and not cannot and not runtime.inbox_problems
         else "unhealthy",
