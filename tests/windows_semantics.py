@@ -24,7 +24,6 @@ processes) run exactly as on a station. What it imposes:
 from __future__ import annotations
 
 import errno
-import resource
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,6 +186,8 @@ class WindowsSemantics(WindowsPlatform):
     # ------------------------------------------------------------------ Job Objects
 
     def _os_job_limit(self, pid: int, limit: int) -> object:
+        import resource  # Linux: the double imitates Windows there
+
         resource.prlimit(pid, resource.RLIMIT_DATA, (limit, limit))
         self.jobs.append((pid, limit))
         return pid
