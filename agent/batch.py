@@ -32,7 +32,11 @@ def default_workers() -> int:
 def analyse_paths(
     files: list[Path], settings: AnalysisSettings, workers: int | None = None
 ) -> Iterator[FileResult]:
-    """Results in the order of files. Each thread drives its own child process."""
+    """Results in the order of files. Each thread drives its own child process.
+
+    fork starts a worker in milliseconds where the OS has it; on Windows agent.seam
+    gives spawn, and workers load their kernels from the disk cache.
+    """
     workers = default_workers() if workers is None else max(1, workers)
     workers = max(1, min(workers, len(files)))
     local = threading.local()
@@ -42,7 +46,7 @@ def analyse_paths(
     def analyse(path: Path) -> FileResult:
         analyser = getattr(local, "analyser", None)
         if analyser is None:
-            analyser = IsolatedAnalyser(settings, start_method=_start_method())
+            analyser = IsolatedAnalyser(settings, start_method="fork")
             local.analyser = analyser
             with lock:
                 analysers.append(analyser)
@@ -54,10 +58,3 @@ def analyse_paths(
     finally:
         for analyser in analysers:
             analyser.close()
-
-
-def _start_method() -> str:
-    """fork starts a worker in milliseconds; elsewhere workers load kernels from the disk cache."""
-    import multiprocessing
-
-    return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"

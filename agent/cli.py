@@ -191,9 +191,23 @@ COMMANDS = {
 }
 
 
+def _console_safe() -> None:
+    """Never die printing a file name the console's code page cannot show.
+
+    A Windows console or service pipe is cp1252/cp850, not UTF-8; a station file
+    named in another script made `analyze` crash with UnicodeEncodeError. Such
+    characters are printed escaped instead (stderr already does this).
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from shared.errors import LtaError
 
+    _console_safe()
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

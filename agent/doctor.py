@@ -8,13 +8,17 @@ runs beside a running agent without disturbing it.
 
 Permissions are those of the account running the command: run it as the
 agent's account (Linux: `sudo -u lta-agent lta-agent doctor`) for the folder
-checks to mean what the service sees.
+checks to mean what the service sees. On Windows IT runs it as an
+administrator while the service runs as LocalSystem or a service account, so
+the `service` line reports what the running service itself saw (its state
+file in the data folder): the account, inboxes it cannot reach, and whether
+its analysis worker can start. Write checks really write (`os.access` ignores
+Windows ACLs) through agent.seam.
 """
 
 from __future__ import annotations
 
 import ast
-import getpass
 import os
 import shutil
 import sqlite3
@@ -33,6 +37,8 @@ import httpx
 from agent import kernel_cache
 from agent.config import AgentConfig, ConfigError, load_config, resolve_config_path
 from agent.parsing.filenames import is_candidate
+from agent.runtime import STATE_STALE_S, read_state
+from agent.seam import Platform, host
 from agent.store.database import StoreTooNewError, connect
 from agent.store.migrations import AUTO_VACUUM_INCREMENTAL, MIGRATIONS
 from agent.store.space import probe_write
@@ -81,8 +87,10 @@ def run_doctor(
     environ: Mapping[str, str] | None = None,
     wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     low_space_bytes: int = LOW_SPACE_BYTES,
+    platform: Platform | None = None,
 ) -> list[Check]:
     """Every check, in the order IT would fix them. Never raises for a station problem."""
+    platform = platform or host()
     env = os.environ if environ is None else environ
     try:
         config = load_config(config_path, env)
@@ -94,8 +102,9 @@ def run_doctor(
             "config",
             f"{source} is valid" if source else "no config file: defaults and LTA_AGENT_* values",
         ),
-        *check_inboxes(config),
-        check_data_folder(config, low_space_bytes),
+        *check_inboxes(config, platform),
+        check_data_folder(config, low_space_bytes, platform),
+        *check_service(config, wall_clock),
     ]
     store, stats = check_store(config)
     checks += [store, check_retention(config), *check_central(config, stats, wall_clock)]
@@ -111,19 +120,18 @@ def exit_code(checks: list[Check]) -> int:
 # --------------------------------------------------------------------------- folders
 
 
-def _account() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no name for this uid (containers)
-        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "this account"
-
-
-def check_inboxes(config: AgentConfig) -> list[Check]:
+def check_inboxes(config: AgentConfig, platform: Platform | None = None) -> list[Check]:
+    platform = platform or host()
+    account = platform.account()
     checks = []
     default = config.storage.data_dir / "inbox"
     for folder in config.inbox.paths:
         if folder == default and not folder.exists():
             checks.append(ok("inbox", f"{folder} (the default) is created by the agent"))
+            continue
+        drive = platform.drive_problem(folder)
+        if drive is not None:
+            checks.append(fail("inbox", drive))
             continue
         if not folder.exists():
             checks.append(
@@ -135,26 +143,26 @@ def check_inboxes(config: AgentConfig) -> list[Check]:
             )
             continue
         try:
-            with os.scandir(folder) as entries:
-                files = sum(1 for e in entries if is_candidate(Path(e.name)))
+            files = sum(1 for e in platform.scandir(folder) if is_candidate(Path(e.name)))
         except OSError as exc:
             checks.append(
                 fail(
                     "inbox",
-                    f"{folder} cannot be read by {_account()} ({exc.strerror or exc}). Give the "
+                    f"{folder} cannot be read by {account} ({exc.strerror or exc}). Give the "
                     "agent's account read access; for a network share, run the service as an "
                     "account that can reach the share.",
                 )
             )
             continue
         note = f"{files} result file(s) at the top level"
-        if config.inbox.archive_dir is not None and not os.access(folder, os.W_OK):
+        denied = platform.probe_write(folder) if config.inbox.archive_dir is not None else None
+        if denied is not None:
             checks.append(
                 fail(
                     "inbox",
                     f"{folder} is readable ({note}) but inbox.archive_dir is set and "
-                    f"{_account()} cannot move files out of it. Give write access, or unset "
-                    "archive_dir.",
+                    f"{account} cannot move files out of it ({denied.strerror or denied}). "
+                    "Give write access, or unset archive_dir.",
                 )
             )
             continue
@@ -170,16 +178,22 @@ def _size(n: float) -> str:
     return f"{n:.1f} TB"
 
 
-def check_data_folder(config: AgentConfig, low_space_bytes: int = LOW_SPACE_BYTES) -> Check:
+def check_data_folder(
+    config: AgentConfig,
+    low_space_bytes: int = LOW_SPACE_BYTES,
+    platform: Platform | None = None,
+) -> Check:
+    platform = platform or host()
     folder = config.storage.data_dir
     if not folder.is_dir():
         parent = next((p for p in folder.parents if p.is_dir()), None)
-        if parent is not None and os.access(parent, os.W_OK):
+        if parent is not None and platform.probe_write(parent) is None:
             return ok("data folder", f"{folder} does not exist yet; the agent creates it")
         return fail(
             "data folder",
-            f"{folder} does not exist and {_account()} cannot create it. Create it and give the "
-            "agent's account write access, or set storage.data_dir (LTA_AGENT_DATA_DIR).",
+            f"{folder} does not exist and {platform.account()} cannot create it. Create it and "
+            "give the agent's account write access, or set storage.data_dir "
+            "(LTA_AGENT_DATA_DIR).",
         )
     free = shutil.disk_usage(folder).free
     if not probe_write(folder, size=4096, name=".lta-doctor-probe"):
@@ -187,8 +201,8 @@ def check_data_folder(config: AgentConfig, low_space_bytes: int = LOW_SPACE_BYTE
             return fail("data folder", f"{folder}: the disk is full. Free space on it.")
         return fail(
             "data folder",
-            f"{folder} is not writable by {_account()}. Give the agent's account write access, "
-            "or set storage.data_dir (LTA_AGENT_DATA_DIR).",
+            f"{folder} is not writable by {platform.account()}. Give the agent's account write "
+            "access, or set storage.data_dir (LTA_AGENT_DATA_DIR).",
         )
     room = f"{_size(free)} free (room for about {free // RESULT_BYTES:,} results)"
     if free < FULL_SPACE_BYTES:
@@ -204,6 +218,53 @@ def check_data_folder(config: AgentConfig, low_space_bytes: int = LOW_SPACE_BYTE
             "storage.data_dir to a larger one.",
         )
     return ok("data folder", f"{folder} is writable, {room}")
+
+
+# --------------------------------------------------------------------------- service
+
+
+def check_service(
+    config: AgentConfig, wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> list[Check]:
+    """What the running service saw, from its state file: it may run as another account."""
+    state = read_state(config.storage.data_dir)
+    if state is None:
+        return [
+            warn(
+                "service",
+                "the agent has not run with this data folder yet (no service-state.json): "
+                "start the service, then run doctor again",
+            )
+        ]
+    account = state.get("account") or "the service's account"
+    try:
+        age = (wall_clock() - datetime.fromisoformat(state["written_at"])).total_seconds()
+    except (KeyError, TypeError, ValueError):
+        age = None
+    checks: list[Check] = []
+    if age is None or age > STATE_STALE_S:
+        seen = "at an unknown time" if age is None else f"{age / 60:.0f} min ago"
+        checks.append(
+            warn(
+                "service",
+                f"the agent is not running (last seen {seen}, as {account}). Start the service "
+                "(Windows: services.msc, 'Laser Trim Analyzer agent'; Linux: systemctl start "
+                "lta-agent); the lines below are from its last run",
+            )
+        )
+    else:
+        checks.append(ok("service", f"running as {account}, seen {max(0, age):.0f} s ago"))
+    for folder, problem in sorted((state.get("inbox_problems") or {}).items()):
+        checks.append(fail("service", f"the service ({account}) cannot use {folder}: {problem}"))
+    if state.get("analysis_error"):
+        checks.append(
+            fail(
+                "analysis",
+                f"analysis cannot start: {state['analysis_error']}. Files wait in the inbox "
+                "and are analysed once it starts; the agent retries on its own.",
+            )
+        )
+    return checks
 
 
 # --------------------------------------------------------------------------- store

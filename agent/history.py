@@ -20,14 +20,17 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from agent.seam import Platform, host
 from shared.models import FileResult
 
-NS_PER_S = 1_000_000_000
 
+def local_from_ns(mtime_ns: int, platform: Platform | None = None) -> datetime:
+    """A file's mtime as a naive local time, comparable with a station's test date.
 
-def local_from_ns(mtime_ns: int) -> datetime:
-    """A file's mtime as a naive local time, comparable with a station's test date."""
-    return datetime.fromtimestamp(mtime_ns / NS_PER_S)
+    Any mtime converts, 1960 included: on Windows `datetime.fromtimestamp` raises
+    for times before 1970, and one such file used to fail every scan (agent.seam).
+    """
+    return (platform or host()).local_time(mtime_ns)
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class HistoryWindow:
     """Which test times are history; `hours == 0` turns history off (everything counts)."""
 
     hours: float = 12.0
+    platform: Platform = field(default_factory=host, compare=False, repr=False)
 
     def cutoff(self, now: datetime) -> datetime | None:
         """Test times before this (naive local) are history; None when history is off."""
@@ -54,12 +58,12 @@ class HistoryWindow:
         """The result's test date decides; without one, the file's modification time does."""
         tested_at = result.test_date
         if tested_at is None and mtime_ns is not None:
-            tested_at = local_from_ns(mtime_ns)
+            tested_at = local_from_ns(mtime_ns, self.platform)
         return self.is_old(tested_at, now)
 
     def mtime_is_old(self, mtime_ns: int, now: datetime) -> bool:
         """A file last written before the window: almost surely history, before analysing it."""
-        return self.is_old(local_from_ns(mtime_ns), now)
+        return self.is_old(local_from_ns(mtime_ns, self.platform), now)
 
 
 @dataclass

@@ -6,14 +6,21 @@ memory. No exception handler survives that, so the reading and analysis run
 in a supervised child with a memory cap and a time limit: when the child dies
 or overruns, that file gets an Error verdict, a fresh child starts, and the
 next file is processed.
+
+A worker that cannot start at all (a station CPU without an instruction numpy
+needs, an antivirus blocking llvmlite's DLL) is not respawned in a loop: each
+failed start doubles the wait before the next one (seconds, up to minutes),
+and `AnalysisCannotStart` says why, for the page, /healthz and `doctor`. The
+memory cap comes from the platform (agent.seam): rlimit set by the worker on
+POSIX, a Job Object set by the agent on Windows.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import signal
-import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -22,13 +29,51 @@ from typing import Any
 
 from loguru import logger
 
+from agent.seam import Platform, SeamError, host
 from shared.analysis_settings import AnalysisSettings
-from shared.errors import ErrorCode
+from shared.errors import ErrorCode, LtaError
 from shared.models import ErrorInfo, FileResult, Status
 
 DEFAULT_MEMORY_LIMIT = 2 * 1024**3  # bytes of heap a single file may use
 DEFAULT_TIMEOUT_S = 60.0
 _STARTUP_TIMEOUT_S = 120.0  # first start on a cold cache compiles every kernel
+START_BACKOFF_S = 2.0  # wait after the first failed start; doubled after each one
+START_BACKOFF_MAX_S = 300.0
+
+# How a worker that died before saying anything died: Windows NTSTATUS exit codes,
+# and POSIX signals (negative exit codes).
+_EXIT_REASONS = {
+    0xC000001D: "illegal instruction: this PC's processor lacks an instruction the "
+    "analysis libraries need (numpy 2 needs SSE4.2 or newer). Replace the PC, or ask for a "
+    "build for older processors",
+    0xC0000135: "a DLL it needs was not found: reinstall the agent",
+    0xC0000142: "a DLL failed to initialise: an antivirus may be blocking the agent's "
+    "folder; add an exclusion for it",
+    0xC0000005: "access violation while loading: an antivirus may be injecting into it, or "
+    "the install is damaged; reinstall, and exclude the agent's folder from scanning",
+    0xC0000409: "it aborted while loading: reinstall the agent",
+    -int(signal.SIGILL): "illegal instruction: this PC's processor lacks an instruction the "
+    "analysis libraries need (numpy 2 needs SSE4.2 or newer)",
+    -int(signal.SIGSEGV): "it crashed while loading (segmentation fault): reinstall the agent",
+    -int(signal.SIGKILL): "it was killed while loading (out of memory, or by another program)",
+}
+
+
+class AnalysisCannotStart(LtaError):  # noqa: N818 - an outcome IT reads, like FileSkipped
+    """The analysis worker did not start; files wait until it does."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(ErrorCode.ANALYSIS_CANNOT_START, message)
+
+
+def exit_reason(exitcode: int | None) -> str:
+    """Why a worker that exited while starting did, in words IT can act on."""
+    if exitcode is None:
+        return "it stopped answering while loading"
+    code = exitcode & 0xFFFFFFFF if exitcode > 0 else exitcode
+    known = _EXIT_REASONS.get(code)
+    shown = f"0x{code:08X}" if code > 0xFFFF else str(code)
+    return f"the worker exited with code {shown}" + (f" ({known})" if known else "")
 
 
 @dataclass(frozen=True)
@@ -38,8 +83,7 @@ class Request:
 
 
 def _limit_memory(limit: int) -> None:
-    if sys.platform == "win32":  # no rlimit; the time limit and crash recovery still apply
-        return
+    """POSIX: the worker caps its own heap (Windows: the agent's Job Object, agent.seam)."""
     import resource
 
     _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
@@ -56,22 +100,27 @@ def _child_main(
 ) -> None:
     import faulthandler
 
-    from agent import kernel_cache
-
-    kernel_cache.apply(kernel_cache_dir)  # before the first kernel module is imported
-    from agent.analysis.file import analyse_content, analyse_file
-    from agent.analysis.warmup import warm_up
-
-    faulthandler.disable()  # a reader abort is expected and reported by the parent
     # Ctrl+C reaches the whole console group (a WinSW service stop, a terminal): the
     # parent stops the worker itself, after the file in hand, so this one ignores it
     # rather than die mid-file and have a good file recorded as unreadable.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    report = warm_up()
+    try:
+        from agent import kernel_cache
+
+        kernel_cache.apply(kernel_cache_dir)  # before the first kernel module is imported
+        from agent.analysis.file import analyse_content, analyse_file
+        from agent.analysis.warmup import warm_up
+
+        report = warm_up()
+    except Exception as exc:  # an import or DLL load refused: tell the parent why
+        conn.send({"error": f"{type(exc).__name__}: {exc}"})
+        return
+    faulthandler.disable()  # a reader abort is expected and reported by the parent
     if kernel_cache_dir is not None:
         with contextlib.suppress(OSError):  # only informs `doctor`; never stops the worker
             kernel_cache.record_warm(kernel_cache_dir, report)
-    _limit_memory(memory_limit)
+    if memory_limit:
+        _limit_memory(memory_limit)
     conn.send(report)
     while True:
         try:
@@ -117,6 +166,9 @@ class IsolatedAnalyser:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         start_method: str = "spawn",
         kernel_cache_dir: Path | None = None,
+        platform: Platform | None = None,
+        target: Callable[..., None] = _child_main,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         from agent.kernel_cache import worker_cache_dir
 
@@ -129,28 +181,88 @@ class IsolatedAnalyser:
         self.warm_up: dict[str, Any] | None = None  # the worker's last warm-up report
         self.memory_limit = memory_limit
         self.timeout_s = timeout_s
-        # typeshed's BaseContext lacks Process; every concrete context has it
-        self._context: Any = multiprocessing.get_context(start_method)
-        self._process: multiprocessing.process.BaseProcess | None = None
+        self.platform = platform or host()
+        # typeshed's BaseContext lacks Process; every concrete context has it. Windows
+        # (and the Windows double) give spawn whatever is asked (agent.seam).
+        self._context: Any = self.platform.mp_context(start_method)
+        self._target = target
+        self._clock = clock
+        self._process: Any = None
         self._conn: Connection | None = None
+        self._cap: object | None = None
         self.restarts = 0
+        self.spawns = 0  # worker processes started, for the tests and the log
+        self.start_failures = 0  # failed starts in a row
+        self.start_error: str | None = None  # why the last start failed
+        self._next_start_at = float("-inf")
 
     def start(self) -> None:
+        """Start the worker, or raise AnalysisCannotStart (then wait before the next try)."""
+        if self._clock() < self._next_start_at:
+            wait = self._next_start_at - self._clock()
+            raise AnalysisCannotStart(f"{self.start_error} (next try in {wait:.0f} s)")
+        try:
+            self._spawn()
+        except AnalysisCannotStart as exc:
+            self.start_failures += 1
+            delay = min(START_BACKOFF_MAX_S, START_BACKOFF_S * 2 ** (self.start_failures - 1))
+            self._next_start_at = self._clock() + delay
+            self.start_error = exc.message
+            logger.error("Analysis cannot start: {} (next try in {:.0f} s)", exc.message, delay)
+            raise
+        self.start_failures, self.start_error = 0, None
+
+    def _spawn(self) -> None:
         parent, child = self._context.Pipe()
+        limits_itself = self.platform.worker_limits_itself()
         process = self._context.Process(
-            target=_child_main,
-            args=(child, self.settings, self.memory_limit, self.kernel_cache_dir),
+            target=self._target,
+            args=(
+                child,
+                self.settings,
+                self.memory_limit if limits_itself else 0,
+                self.kernel_cache_dir,
+            ),
             name="lta-analyser",
             daemon=True,
         )
-        process.start()
-        child.close()
-        if not parent.poll(_STARTUP_TIMEOUT_S):
+        self.spawns += 1
+        try:
+            process.start()
+        except OSError as exc:  # the executable itself refused (blocked, missing)
+            raise AnalysisCannotStart(
+                f"the worker process could not be created ({exc}): an antivirus may be "
+                "blocking the agent's folder; add an exclusion for it"
+            ) from exc
+        finally:
+            child.close()
+        try:
+            cap = (
+                None if limits_itself else self.platform.cap_memory(process.pid, self.memory_limit)
+            )
+        except SeamError as exc:
             process.kill()
-            raise RuntimeError("The analysis worker did not start; see the agent log.")
-        report = parent.recv()
+            raise AnalysisCannotStart(exc.message) from exc
+        report = self._first_report(parent, process)
+        if isinstance(report, dict) and "error" in report:
+            process.join(timeout=5)
+            self.platform.release_cap(cap)
+            raise AnalysisCannotStart(f"the worker failed while loading: {report['error']}")
         self.warm_up = report if isinstance(report, dict) else None
-        self._process, self._conn = process, parent
+        self._process, self._conn, self._cap = process, parent, cap
+
+    def _first_report(self, parent: Connection, process: Any) -> object:
+        """The worker's warm-up report, or AnalysisCannotStart saying how it failed."""
+        try:
+            if parent.poll(_STARTUP_TIMEOUT_S):
+                return parent.recv()
+            detail = f"the worker did not get ready within {_STARTUP_TIMEOUT_S:.0f} s"
+        except (EOFError, OSError):
+            process.join(timeout=5)
+            detail = exit_reason(process.exitcode)
+        with contextlib.suppress(OSError):
+            process.kill()
+        raise AnalysisCannotStart(detail)
 
     def analyse(self, path: Path, content: bytes | None = None) -> FileResult:
         if self._process is None or not self._process.is_alive():
@@ -174,8 +286,8 @@ class IsolatedAnalyser:
         self.close()
 
     def close(self) -> None:
-        process, conn = self._process, self._conn
-        self._process = self._conn = None
+        process, conn, cap = self._process, self._conn, self._cap
+        self._process = self._conn = self._cap = None
         if conn is not None:
             with contextlib.suppress(OSError, BrokenPipeError):
                 conn.send(None)
@@ -185,6 +297,7 @@ class IsolatedAnalyser:
             if process.is_alive():
                 process.kill()
                 process.join(timeout=2)
+        self.platform.release_cap(cap)
 
     def __enter__(self) -> IsolatedAnalyser:
         return self

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from loguru import logger
 
+from agent.seam import ErrorKind, Platform, host
 from agent.store import retention
 from agent.store.codec import iso
 from agent.store.database import StoreFullError
@@ -61,6 +62,7 @@ class Retention:
     budget_s: float = 30.0
     clock: Callable[[], float] = time.monotonic
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    platform: Platform = field(default_factory=host)
     _tombstone_after: int = 0
     # Where each pass of an unfinished round got to: the next round carries on from there
     # rather than walking again over results whose curves it already dropped.
@@ -151,27 +153,36 @@ class Retention:
             self.store.read(), cutoff, self._tombstone_after, self.tombstone_checks
         )
         self._tombstone_after = rows[-1][0] if len(rows) == self.tombstone_checks else 0
-        reachable = {inbox: inbox.is_dir() for inbox in self.inboxes}
+        reachable = {inbox: self._reachable(inbox) for inbox in self.inboxes}
         gone = [pk for pk, path in rows if self._gone(Path(path), reachable)]
         report.tombstones += self.store.writer.call(
             lambda conn: retention.drop_tombstones(conn, gone)
         )
         return True
 
-    @staticmethod
-    def _gone(path: Path, reachable: dict[Path, bool]) -> bool:
+    def _reachable(self, inbox: Path) -> bool:
+        try:
+            self.platform.stat(inbox)
+        except OSError:
+            return False
+        return True
+
+    def _gone(self, path: Path, reachable: dict[Path, bool]) -> bool:
         for inbox, ok in reachable.items():
             if path.is_relative_to(inbox):
-                return ok and _missing(path)
+                return ok and self._missing(path)
         return False
 
+    def _missing(self, path: Path) -> bool:
+        """True only when the file certainly is not there.
 
-def _missing(path: Path) -> bool:
-    """True only when the file certainly is not there (not for "access denied")."""
-    try:
-        path.stat()
-    except (FileNotFoundError, NotADirectoryError):
-        return True
-    except OSError:
+        Not for "access denied", and not for "network path not found": Windows
+        reports a share blip as FileNotFoundError (WinError 53/67), and taking it
+        for "gone" would forget every file of the share, to be analysed again when
+        it returns. agent.seam tells them apart.
+        """
+        try:
+            self.platform.stat(path)
+        except OSError as exc:
+            return self.platform.classify(exc) is ErrorKind.MISSING
         return False
-    return False

@@ -7,10 +7,14 @@ one process.
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -88,6 +92,12 @@ class Runtime:
     # True while the analysis worker loads its kernels (compiles them on the first start
     # after an install): the page and /healthz answer and say "starting up".
     starting_up: bool = False
+    # Why the analysis worker cannot start (None: it can, or has not tried): the page,
+    # /healthz and `doctor` (through the state file) say it.
+    analysis_error: str | None = None
+    # Inbox folders the service cannot reach, with why: a mapped drive, no rights.
+    inbox_problems: dict[str, str] = field(default_factory=dict)
+    account: str = ""  # the account the service runs as, for `doctor`
     central: CentralState = field(default_factory=CentralState)
     history_import: HistoryImport = field(default_factory=HistoryImport)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -104,6 +114,54 @@ class Runtime:
             self.last_error = message
             self.last_error_at = datetime.now(UTC)
 
+    def report_analysis_error(self, message: str | None) -> None:
+        """The worker cannot start (message), or started again (None)."""
+        with self._lock:
+            self.analysis_error = message
+            if message is not None:
+                self.last_error = f"analysis cannot start: {message}"
+                self.last_error_at = datetime.now(UTC)
+
+    def state(self) -> dict[str, Any]:
+        """What `doctor` (run by IT under another account) needs from the service."""
+        with self._lock:
+            return {
+                "pid": os.getpid(),
+                "account": self.account,
+                "inboxes": self.inboxes,
+                "inbox_problems": dict(self.inbox_problems),
+                "analysis_error": self.analysis_error,
+                "starting_up": self.starting_up,
+                "last_error": self.last_error,
+            }
+
     def scan_age_s(self) -> float | None:
         last = self.last_scan_monotonic
         return None if last is None else time.monotonic() - last
+
+
+STATE_FILE = "service-state.json"
+STATE_STALE_S = 300.0  # the service rewrites the file at least this often while it runs
+
+
+def write_state(data_dir: Path, runtime: Runtime) -> None:
+    """Write the service's view of itself, atomically, for `lta-agent doctor`.
+
+    `doctor` runs as whoever IT is logged in as; the service may run as another
+    account that cannot see the same drives and shares. This file says what the
+    service itself saw.
+    """
+    body = {**runtime.state(), "written_at": datetime.now(UTC).isoformat()}
+    path = data_dir / STATE_FILE
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(body, indent=1), encoding="utf-8")
+    os.replace(partial, path)
+
+
+def read_state(data_dir: Path) -> dict[str, Any] | None:
+    """The last state the service wrote, or None (never ran here, or unreadable)."""
+    try:
+        body: dict[str, Any] = json.loads((data_dir / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return body

@@ -1,7 +1,11 @@
 """`lta-agent run`: one process that watches, analyses, stores and serves the page.
 
-Start-up checks everything IT can get wrong (data folder, inbox, port) before
-anything runs, and stops with one clear message. Shutdown (SIGTERM, SIGINT,
+Start-up checks what IT can get wrong. A busy port or an unusable data folder
+stops it with one clear message; an inbox it cannot reach (a mapped drive the
+service does not have, a share its account has no rights on, a share that is
+down) does not: the service would only be restarted every minute with the page
+never up. It serves the page, says on it, on /healthz and in the state file
+`doctor` reads what is wrong, and keeps trying the folder. Shutdown (SIGTERM, SIGINT,
 Ctrl-C) stops the web server, lets the watcher finish the file in hand, and
 closes the store: a file is either fully recorded or will be analysed again.
 """
@@ -22,11 +26,13 @@ from waitress.server import BaseWSGIServer, MultiSocketServer
 from agent import kernel_cache
 from agent.config import AgentConfig
 from agent.history import HistoryWindow
-from agent.isolation import IsolatedAnalyser
+from agent.isolation import AnalysisCannotStart, IsolatedAnalyser
+from agent.logfile import RotatingLog
 from agent.retention import FIRST_RUN_AFTER_S as RETENTION_FIRST_RUN_S
 from agent.retention import RUN_EVERY_S as RETENTION_EVERY_S
 from agent.retention import Retention
-from agent.runtime import Runtime
+from agent.runtime import Runtime, write_state
+from agent.seam import Platform, host
 from agent.store.store import Store
 from agent.sync import CentralClient, Syncer
 from agent.watcher import Watcher
@@ -34,24 +40,39 @@ from agent.web import create_app
 from agent.web.context import AgentContext
 from shared.errors import LtaError
 from shared.models import FileResult
-from shared.service import StartupError, bind_server, exit_on_signals, setup_logging
+from shared.service import bind_server, exit_on_signals, setup_logging
 
 TICK_S = 0.1  # how often settled files are looked for; the folder scan has its own interval
 WEB_THREADS = 6
+STATE_EVERY_S = 15.0  # how often the state file for `doctor` is rewritten
 
 
-def check_inboxes(config: AgentConfig) -> list[Path]:
+def inbox_problems(config: AgentConfig, platform: Platform) -> dict[str, str]:
+    """Each inbox this account cannot use now, with what IT should do about it.
+
+    The default inbox (in the data folder) is created. Others are never created:
+    a missing share folder must not become an empty local one.
+    """
+    problems: dict[str, str] = {}
     default = config.storage.data_dir / "inbox"
     for inbox in config.inbox.paths:
         if inbox == default:
             inbox.mkdir(parents=True, exist_ok=True)
-        elif not inbox.is_dir():
-            raise StartupError(
-                f"The inbox folder {inbox} does not exist or is not a folder. Create it, or set "
-                "inbox.paths in the config (or LTA_AGENT_INBOX) to the folder the trim station "
-                "writes to."
+            continue
+        drive = platform.drive_problem(inbox)
+        if drive is not None:
+            problems[str(inbox)] = drive
+            continue
+        try:
+            platform.scandir(inbox)
+        except OSError as exc:
+            problems[str(inbox)] = (
+                f"The inbox folder {inbox} cannot be listed by {platform.account()} "
+                f"({exc.strerror or exc}). Create it or give that account read access (for a "
+                "share: run the service as an account with rights on it, docs/install.md), "
+                "or set inbox.paths (LTA_AGENT_INBOX) to the folder the trim station writes to."
             )
-    return list(config.inbox.paths)
+    return problems
 
 
 @dataclass
@@ -65,19 +86,26 @@ class AgentService:
     runtime: Runtime | None = None
     syncer: Syncer | None = None
     client: CentralClient | None = None
+    platform: Platform = field(default_factory=host)
     _starter: threading.Thread | None = None
     _start_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
-        """Everything that can fail on a misconfigured PC fails here, before serving."""
+        """What stops a start (port, data folder) fails here, before serving."""
         config = self.config
-        inboxes = check_inboxes(config)
+        inboxes = list(config.inbox.paths)
+        problems = inbox_problems(config, self.platform)
         self.store = Store(config.database_path)
         self.runtime = Runtime(
             station_id=config.station.id,
             station_name=config.station.name,
             inboxes=[str(p) for p in inboxes],
+            inbox_problems=problems,
+            account=self.platform.account(),
         )
+        for problem in problems.values():
+            logger.error(problem)
+            self.runtime.report_error(problem)
         ctx = AgentContext(
             store=self.store,
             runtime=self.runtime,
@@ -91,17 +119,21 @@ class AgentService:
             "web.bind / LTA_AGENT_BIND",
             threads=WEB_THREADS,
             ident="lta-agent",
+            listen=self.platform.listen_socket,  # exclusive on Windows: one agent per port
         )
         self.analyser = IsolatedAnalyser(
             config.analysis_settings(),
             start_method="spawn",
             kernel_cache_dir=kernel_cache.worker_cache_dir(config.storage.data_dir),
+            platform=self.platform,
         )
         analyser, runtime = self.analyser, self.runtime
 
         def analyse(path: Path, content: bytes | None) -> FileResult:
             result = analyser.analyse(path, content)
             runtime.starting_up = False  # a worker that failed at start-up may work now
+            if runtime.analysis_error is not None:
+                runtime.report_analysis_error(None)
             return result
 
         watcher = Watcher(
@@ -113,13 +145,26 @@ class AgentService:
             poll_interval_s=config.inbox.poll_interval_s,
             settle_s=config.inbox.settle_s,
             archive_dir=config.inbox.archive_dir,
-            history_window=HistoryWindow(config.inbox.history_window_hours),
+            history_window=HistoryWindow(config.inbox.history_window_hours, self.platform),
+            platform=self.platform,
         )
         # Retention has its own thread: a long pruning round never delays a watcher tick.
+        # The zone is the seam's (UTC): the local one can stop a Windows start (agent.seam).
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(2), "maintenance": ThreadPoolExecutor(1)}
+            executors={"default": ThreadPoolExecutor(2), "maintenance": ThreadPoolExecutor(1)},
+            timezone=self.platform.scheduler_timezone(),
         )
         self._schedule_retention(inboxes)
+        self.scheduler.add_job(
+            self._save_state,
+            "interval",
+            seconds=STATE_EVERY_S,
+            id="state",
+            executor="maintenance",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
         self.syncer = self._syncer()
         if self.syncer is not None:
             self.scheduler.add_job(
@@ -161,9 +206,11 @@ class AgentService:
             kernel_cache.prune_other_versions(self.config.storage.data_dir)
         try:
             analyser.start()
+        except AnalysisCannotStart as exc:  # the watcher tries again, backing off
+            runtime.report_analysis_error(exc.message)
         except Exception as exc:  # the watcher tries again with the first file
             logger.exception("The analysis worker did not start")
-            runtime.report_error(f"analysis worker did not start ({exc}); retrying")
+            runtime.report_analysis_error(f"{type(exc).__name__}: {exc}")
         else:
             report = analyser.warm_up or {}
             logger.info(
@@ -186,12 +233,20 @@ class AgentService:
                 coalesce=True,
             )
 
+    def _save_state(self) -> None:
+        if self.runtime is None:
+            return
+        try:
+            write_state(self.config.storage.data_dir, self.runtime)
+        except OSError as exc:  # only informs `doctor`; never stops the agent
+            logger.warning("Cannot write the state file for doctor: {}", exc)
+
     def _schedule_retention(self, inboxes: list[Path]) -> None:
         """Prune delivered results older than storage.retention_days (0: never)."""
         days = self.config.storage.retention_days
         if days <= 0 or self.store is None or self.scheduler is None:
             return
-        job = Retention(store=self.store, days=days, inboxes=inboxes)
+        job = Retention(store=self.store, days=days, inboxes=inboxes, platform=self.platform)
 
         def prune() -> None:
             if self.stop_event.is_set():
@@ -282,13 +337,15 @@ class AgentService:
         with self._start_lock:  # a worker still starting closes itself (_start_analysis)
             if self.analyser is not None:
                 self.analyser.close()
+        self._save_state()
         if self.store is not None:
             self.store.close()
         logger.info("Agent stopped")
 
 
 def run_agent(config: AgentConfig) -> int:
-    setup_logging(config.logging.level, config.log_dir / "agent.log")
+    log_file = config.log_dir / "agent.log"
+    setup_logging(config.logging.level, log_file, sink=RotatingLog(log_file, platform=host()))
     service = AgentService(config)
     try:
         service.start()

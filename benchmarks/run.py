@@ -5,12 +5,13 @@ from __future__ import annotations
 import platform
 import sys
 
-from benchmarks import agent, analysis, central, dashboard, real_files, retention, spc
+from benchmarks import agent, analysis, central, dashboard, real_files, retention, spc, watcher
 
 SECTIONS = {
     "analysis": analysis.run,
     "real": real_files.run,
     "agent": agent.run,
+    "watcher": watcher.run,
     "retention": retention.run,
     "central": central.run,
     "spc": spc.run,

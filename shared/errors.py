@@ -29,6 +29,8 @@ class ErrorCode(StrEnum):
     DISK_FULL = "disk_full"
     STORE_TOO_NEW = "store_too_new"
     SPEC_FILE_INVALID = "spec_file_invalid"
+    ANALYSIS_CANNOT_START = "analysis_cannot_start"
+    PATH_TOO_LONG = "path_too_long"
 
 
 class NoteCode(StrEnum):

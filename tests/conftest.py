@@ -117,3 +117,14 @@ def central_db(database_url: str, tmp_path: Path) -> Iterator[Database]:
     migrate(db)
     yield db
     db.close()
+
+
+# ---------------------------------------------------------------- a Windows station on Linux
+
+
+@pytest.fixture
+def windows():  # type: ignore[no-untyped-def]
+    """The agent's seam with Windows behaviour (tests/windows_semantics.py)."""
+    from tests.windows_semantics import WindowsSemantics
+
+    return WindowsSemantics()

@@ -162,3 +162,30 @@ def system_b_file(path: Path, arrays: dict[str, np.ndarray] | None = None) -> Pa
         "Lin Error": system_b_sheet(arrays or track_arrays(seed=6)),
     }
     return write_workbook(path, sheets)
+
+
+def known_files(inbox: Path, store: Any, count: int, folders: int = 1) -> list[Path]:
+    """`count` tiny result files under `inbox` (over `folders` sub-folders when > 1), each
+    already recorded in `store` by path, size and mtime, as years of analysed files are."""
+    from datetime import UTC, datetime
+
+    rows, paths = [], []
+    seen = datetime.now(UTC).isoformat()
+    for i in range(count):
+        folder = inbox / f"day{i % folders:03d}" if folders > 1 else inbox
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"unit-{i:06d}.xlsx"
+        path.write_bytes(b"x" * 64)
+        st = path.stat()
+        paths.append(path)
+        rows.append(
+            (f"{i:064x}", str(path), path.name, st.st_size, st.st_mtime_ns, seen, seen, "pass")
+        )
+    store.writer.call(
+        lambda conn: conn.executemany(
+            "INSERT INTO files (sha256, path, file_name, size_bytes, mtime_ns, seen_at, "
+            "analysed_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    )
+    return paths

@@ -23,15 +23,27 @@ def healthz() -> Any:
     watcher_ok = age is not None and age <= ctx.health_max_scan_age_s
     disk_full = ctx.store.space.snapshot()  # stored results still read fine; new ones wait
     store_state = "failed" if not store_ok else ("disk_full" if disk_full else "ok")
-    body = {
-        "status": "ok" if store_state == "ok" and watcher_ok else "unhealthy",
+    runtime = ctx.runtime
+    cannot = runtime.analysis_error
+    body: dict[str, Any] = {
+        "status": "ok"
+        if store_state == "ok" and watcher_ok and not cannot and not runtime.inbox_problems
+        else "unhealthy",
         "store": store_state,
         "watcher": "ok" if watcher_ok else ("starting" if age is None else "stalled"),
-        "analysis": "starting up" if ctx.runtime.starting_up else "ready",
+        "analysis": f"cannot start: {cannot}"
+        if cannot
+        else ("starting up" if runtime.starting_up else "ready"),
         "last_scan_age_s": age,
     }
+    if runtime.inbox_problems:
+        body["inbox"] = dict(runtime.inbox_problems)
     if disk_full:
         body["reason"] = disk_full["message"]
+    elif cannot:
+        body["reason"] = f"analysis cannot start: {cannot}"
+    elif runtime.inbox_problems:
+        body["reason"] = next(iter(runtime.inbox_problems.values()))
     return jsonify(body), 200 if body["status"] == "ok" else 503
 
 

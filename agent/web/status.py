@@ -31,6 +31,8 @@ def build_status(ctx: AgentContext, now: datetime | None = None) -> dict[str, An
         "central": runtime.central.as_dict(),
         "health": {
             "starting_up": runtime.starting_up,
+            "analysis_error": runtime.analysis_error,
+            "inbox_problems": runtime.inbox_problems,
             "disk_full": ctx.store.space.snapshot(),
             "watching": runtime.inboxes,
             "files_waiting": runtime.files_waiting,

@@ -132,13 +132,23 @@ def test_kill_minus_nine_loses_nothing_and_records_nothing_twice(
     assert status["outbox"]["pending"] == total  # one outbox row per result, none twice
 
 
-def test_missing_inbox_stops_start_with_one_clear_message(tmp_path: Path) -> None:
-    agent = AgentProcess(tmp_path / "data", tmp_path / "no-such-inbox")
-    agent.start(wait=False)
-    assert agent.process is not None
-    assert agent.process.wait(timeout=30) == 1
-    out = agent.output()
-    assert "does not exist" in out and "LTA_AGENT_INBOX" in out and "Traceback" not in out
+def test_missing_inbox_serves_the_page_and_says_why(tmp_path: Path) -> None:
+    """Not an exit: a service restarted every minute never shows its page (issue 14)."""
+    with AgentProcess(tmp_path / "data", tmp_path / "no-such-inbox") as agent:
+        agent.start(wait=False)
+        health = wait_for(lambda: _health(agent), 60)
+        assert health is not None and health["status"] == "unhealthy"
+        assert "no-such-inbox" in health["reason"] and "LTA_AGENT_INBOX" in health["reason"]
+        assert agent.terminate() == 0
+    assert "Traceback" not in agent.output()
+
+
+def _health(agent: AgentProcess) -> dict[str, Any] | None:
+    try:
+        body: dict[str, Any] = httpx.get(f"{agent.url}/healthz", timeout=1).json()
+    except httpx.HTTPError:
+        return None
+    return body
 
 
 def test_port_in_use_stops_start(dirs: tuple[Path, Path]) -> None:

@@ -17,6 +17,7 @@ from agent.analysis.file import analyse_file
 from agent.analysis.warmup import warm_up
 from agent.cli import main
 from agent.doctor import Check, Level, check_kernel_cache, exit_code, run_doctor, source_kernels
+from agent.runtime import Runtime, write_state
 from agent.store import outbox
 from agent.store.migrations import MIGRATIONS
 from agent.store.store import Store
@@ -57,6 +58,9 @@ def station(tmp_path: Path) -> dict[str, Path]:
         store.record(analyse_file(path), STATION_ID, datetime.now(UTC), None)
     store.writer.call(lambda conn: outbox.settle(conn, [1, 2], [], datetime.now(UTC)))
     store.close()
+    # The running service's view of itself, as it writes it every few seconds.
+    runtime = Runtime(STATION_ID, "", [str(inbox)], account="lta-svc")
+    write_state(data, runtime)
     return {"inbox": inbox, "data": data, "root": tmp_path}
 
 
@@ -104,7 +108,7 @@ def test_a_healthy_station_passes_every_check(
 
     checks = run_doctor(path, environ={})
     assert [c.name for c in checks] == [
-        "config", "inbox", "data folder", "store", "retention",
+        "config", "inbox", "data folder", "service", "store", "retention",
         "central", "clock", "token", "kernels",
     ]  # fmt: skip
     assert all(c.level is Level.OK for c in checks), "\n".join(c.line() for c in checks)

@@ -545,3 +545,24 @@ def test_the_service_runs_retention_in_its_own_thread_unless_kept_forever(
         assert (job is not None) is scheduled
         if job is not None:
             assert job.executor == "maintenance"
+
+
+def test_a_share_blip_on_windows_forgets_no_tombstone(
+    store: Store, results: list[FileResult], tmp_path: Path
+) -> None:
+    """WinError 53 arrives as FileNotFoundError: it must not read as "the file is gone"."""
+    from tests.windows_semantics import WindowsSemantics
+
+    share = tmp_path / "share"
+    (share / "line4").mkdir(parents=True)
+    pks = record_copies(store, results, 2, share / "line4") + record_copies(
+        store, results, 50, start=2
+    )
+    deliver_all(store)
+    age(store, pks[:2], datetime.now(UTC) - timedelta(days=300))
+    windows = WindowsSemantics()
+    windows.offline.add(share / "line4")  # the share root answers, its folder blips
+    job = Retention(store=store, days=180, inboxes=[share], platform=windows)
+    assert job.run().tombstones == 0
+    windows.offline.clear()  # back, and the files really are not there
+    assert Retention(store=store, days=180, inboxes=[share], platform=windows).run().tombstones == 2
