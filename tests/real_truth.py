@@ -8,6 +8,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 IN_REPO = REPO / "tests" / "data" / "real"
+# Real files kept for the station's verdict rules (angle-window states, rescues); apart from
+# the layout files, whose folder the simulator's look-alike tests compare against.
+IN_REPO_RULES = IN_REPO / "rules"
 SHARED_SAMPLES = REPO.parent / "shared" / "real-samples"
 SIGMA_RTOL = 1e-6
 

@@ -16,31 +16,40 @@ import pytest
 
 from agent.analysis.file import analyse_file
 from shared.models import FileResult, Status, TrackResult
-from tests.real_truth import IN_REPO, load_spec_truth, load_truth, mismatches, spec_mismatches
+from tests.real_truth import (
+    IN_REPO,
+    IN_REPO_RULES,
+    load_spec_truth,
+    load_truth,
+    mismatches,
+    spec_mismatches,
+)
 
 TRUTH = load_truth(IN_REPO)
-SPEC_TRUTH = load_spec_truth(IN_REPO)
+RULES_TRUTH = load_truth(IN_REPO_RULES)
+SPEC_TRUTH = {**load_spec_truth(IN_REPO), **load_spec_truth(IN_REPO_RULES)}
+FOLDER = {name: IN_REPO for name in TRUTH} | {name: IN_REPO_RULES for name in RULES_TRUTH}
 
 
 def _analyse(prefix: str) -> FileResult:
-    (path,) = [p for p in IN_REPO.glob("*.xls") if p.name.startswith(prefix)]
-    return analyse_file(path)
+    (name,) = [n for n in FOLDER if n.startswith(prefix)]
+    return analyse_file(FOLDER[name] / name)
 
 
 def _track(result: FileResult, track_id: str = "TRK1") -> TrackResult:
     return next(t for t in result.tracks if t.track_id == track_id)
 
 
-@pytest.mark.parametrize("name", sorted(TRUTH))
+@pytest.mark.parametrize("name", sorted(FOLDER))
 def test_each_layout_matches_the_reference_reading(name: str) -> None:
-    result = analyse_file(IN_REPO / name)
+    result = analyse_file(FOLDER[name] / name)
     as_json = json.loads(result.model_dump_json())
-    assert mismatches(as_json, TRUTH[name]) == []
+    assert mismatches(as_json, {**TRUTH, **RULES_TRUTH}[name]) == []
 
 
 @pytest.mark.parametrize("name", sorted(SPEC_TRUTH))
 def test_default_verdict_is_the_stations_own(name: str) -> None:
-    result = json.loads(analyse_file(IN_REPO / name).model_dump_json())
+    result = json.loads(analyse_file(FOLDER[name] / name).model_dump_json())
     assert spec_mismatches(result, SPEC_TRUTH[name]) == []
 
 
@@ -171,4 +180,6 @@ def test_system_b_work_sheets_are_never_measurements() -> None:
 def test_real_file_copies_carry_their_licence() -> None:
     notice = (IN_REPO / "NOTICE.md").read_text()
     assert "MIT" in notice and "laser-trim-ai-system" in notice
-    assert len(list(Path(IN_REPO).glob("*.xls"))) == len(TRUTH) == len(SPEC_TRUTH) == 15
+    assert len(list(Path(IN_REPO).glob("*.xls"))) == len(TRUTH) == 7
+    assert len(list(IN_REPO_RULES.glob("*.xls"))) == len(RULES_TRUTH) == 8
+    assert len(SPEC_TRUTH) == 15

@@ -16,9 +16,9 @@ from shared.analysis_settings import AnalysisSettings
 from shared.errors import ErrorCode, SpecFileError
 from shared.model_specs import ModelSpec, Policy, SpecTable, ToleranceType, parse_exclude_points
 from shared.models import Status, TrackResult
-from tests.real_truth import IN_REPO
+from tests.real_truth import IN_REPO, IN_REPO_RULES
 
-ROTATED = next(IN_REPO.glob("7477_26_*.xls"))  # passes only once the theory line rotates
+ROTATED = next(IN_REPO_RULES.glob("7477_26_*.xls"))  # passes only once the theory line rotates
 IGNORED = next(IN_REPO.glob("8555_54_*.xls"))  # one failing point among the ignored rows
 FULL_HEADER = ",".join(c for c in COLUMNS if c != "linearity_type")
 
