@@ -60,7 +60,7 @@ def _kernels(
     c = linearity.optimal_offset(errors, upper, lower)
     linearity.count_failures(errors, upper, lower, c)
     linearity.count_failures(errors, upper, lower, 0.0)
-    linearity.band_margins(errors, upper, lower, c, 2 * spec)
+    linearity.strict_margins(errors, upper, lower, c, 2 * spec)
     linearity.max_abs_shifted(errors, c)
     shape.is_anomaly(positions, errors, threshold)
     shape.rms(errors)

@@ -5,10 +5,21 @@ from __future__ import annotations
 import platform
 import sys
 
-from benchmarks import agent, analysis, central, dashboard, real_files, retention, spc, watcher
+from benchmarks import (
+    agent,
+    analysis,
+    central,
+    dashboard,
+    real_files,
+    retention,
+    rotation,
+    spc,
+    watcher,
+)
 
 SECTIONS = {
     "analysis": analysis.run,
+    "rotation": rotation.run,
     "real": real_files.run,
     "agent": agent.run,
     "watcher": watcher.run,

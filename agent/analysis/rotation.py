@@ -34,6 +34,11 @@ from numba import njit
 
 from agent.analysis import linearity
 
+# Branch and bound over k: the deepest stack it may need, and the width (relative to
+# |k|) under which a piece is solved by sweeps however many lines survive.
+MAX_PIECES = 256
+NARROWEST = 1e-9
+
 
 @njit(cache=True)
 def _base_lines(
@@ -58,6 +63,22 @@ def _base_lines(
 
 
 @njit(cache=True)
+def _by_slope(index: np.ndarray, slope: np.ndarray) -> np.ndarray:
+    """The lines in slope order; theory volts run monotonically along a track, so mostly free."""
+    rising = True
+    falling = True
+    for j in range(1, index.size):
+        step = slope[index[j]] - slope[index[j - 1]]
+        rising = rising and step >= 0.0
+        falling = falling and step <= 0.0
+    if rising:
+        return index
+    if falling:
+        return index[::-1].copy()
+    return index[np.argsort(slope[index], kind="mergesort")]
+
+
+@njit(cache=True)
 def _envelope(
     intercept: np.ndarray, slope: np.ndarray, use: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -76,7 +97,7 @@ def _envelope(
         if use[i]:
             index[j] = i
             j += 1
-    order = index[np.argsort(slope[index], kind="mergesort")]
+    order = _by_slope(index, slope)
     hull = np.empty(count, dtype=np.int64)
     breaks = np.empty(count)
     size = 0
@@ -161,37 +182,6 @@ def widest_rotation(
 
 
 @njit(cache=True)
-def _above_at_both_ends(
-    base: np.ndarray,
-    theory: np.ndarray,
-    use: np.ndarray,
-    line: int,
-    k_lo: float,
-    k_hi: float,
-    sign: float,
-    limit: int,
-) -> int:
-    """How many other lines lie strictly beyond `line` over the whole strip (stops at limit).
-
-    sign = +1 counts lines above (lower boundaries), -1 lines below (upper ones).
-    """
-    own_lo = sign * (base[line] - theory[line] * k_lo)
-    own_hi = sign * (base[line] - theory[line] * k_hi)
-    count = 0
-    for j in range(base.size):
-        if j == line or not use[j]:
-            continue
-        if (
-            sign * (base[j] - theory[j] * k_lo) > own_lo
-            and sign * (base[j] - theory[j] * k_hi) > own_hi
-        ):
-            count += 1
-            if count >= limit:
-                return count
-    return count
-
-
-@njit(cache=True)
 def _deepest_on_line(
     lo: np.ndarray,
     hi: np.ndarray,
@@ -269,6 +259,132 @@ def _clamp_zero(a: float, b: float) -> float:
 
 
 @njit(cache=True)
+def _max_cover(starts: np.ndarray, ends: np.ndarray) -> int:
+    """Most closed intervals [starts_i, ends_i] sharing one point."""
+    m = starts.size
+    if m == 0:
+        return 0
+    starts = np.sort(starts)
+    ends = np.sort(ends)
+    best = 0
+    cover = 0
+    i = 0
+    j = 0
+    while i < m:
+        if starts[i] <= ends[j]:
+            cover += 1
+            best = max(best, cover)
+            i += 1
+        else:
+            cover -= 1
+            j += 1
+    return best
+
+
+@njit(cache=True)
+def _relaxed_bound(
+    lo: np.ndarray, hi: np.ndarray, theory: np.ndarray, live: np.ndarray, a: float, b: float
+) -> int:
+    """A lower bound on the live points failing at every (c, k) with k in [a, b].
+
+    A point that passes somewhere in the piece does so with c between its
+    window's lowest start and highest end over [a, b]; if no c lies in that
+    many relaxed windows, no (c, k) passes that many points.
+    """
+    n = lo.size
+    starts = np.empty(n)
+    ends = np.empty(n)
+    m = 0
+    for i in range(n):
+        if not live[i]:
+            continue
+        starts[m] = min(lo[i] - theory[i] * a, lo[i] - theory[i] * b)
+        ends[m] = max(hi[i] - theory[i] * a, hi[i] - theory[i] * b)
+        m += 1
+    return m - _max_cover(starts[:m], ends[:m])
+
+
+@njit(cache=True)
+def _solve_piece(
+    lo: np.ndarray,
+    hi: np.ndarray,
+    theory: np.ndarray,
+    live: np.ndarray,
+    a: float,
+    b: float,
+    allowed: int,
+    most_lines: int,
+) -> tuple[bool, int, float, float]:
+    """Exact fewest live failures on k in [a, b] when few boundary lines can carry it.
+
+    Returns (solved, fails, stretch start, stretch end). A line at rank r can
+    only carry an optimum with fewer than `allowed` failures if fewer than
+    `allowed` points surely fail along it: lower boundaries above it by more
+    than the most any line moves across the piece, upper ones below it by
+    more. Counting those needs one sort; when more than `most_lines` lines
+    survive, the piece is left for splitting (solved = False).
+    """
+    n = lo.size
+    mid = 0.5 * (a + b)
+    reach = 0.0
+    for i in range(n):
+        if live[i]:
+            reach = max(reach, abs(theory[i]) * 0.5 * (b - a))
+    lows = np.empty(n)
+    highs = np.empty(n)
+    n_lo = 0
+    n_hi = 0
+    n_live = 0
+    for i in range(n):
+        if not live[i]:
+            continue
+        n_live += 1
+        if np.isfinite(lo[i]):
+            lows[n_lo] = lo[i] - theory[i] * mid
+            n_lo += 1
+        if np.isfinite(hi[i]):
+            highs[n_hi] = hi[i] - theory[i] * mid
+            n_hi += 1
+    lows = np.sort(lows[:n_lo])
+    highs = np.sort(highs[:n_hi])
+    lines = np.empty(n, dtype=np.int64)
+    count = 0
+    for i in range(n):
+        if not live[i]:
+            continue
+        if np.isfinite(lo[i]):
+            base = lo[i]
+        elif np.isfinite(hi[i]):
+            base = hi[i]  # no lower limit: the optimum may sit on the upper boundary
+        else:
+            continue
+        v = base - theory[i] * mid
+        surely = n_lo - np.searchsorted(lows, v + 2.0 * reach, side="right")
+        surely += np.searchsorted(highs, v - 2.0 * reach, side="left")
+        if surely >= allowed:
+            continue
+        lines[count] = i
+        count += 1
+        if count > most_lines:
+            return False, 0, a, b
+    best = allowed
+    best_a = a
+    best_b = b
+    for j in range(count):
+        i = lines[j]
+        base = lo[i] if np.isfinite(lo[i]) else hi[i]
+        depth, sa, sb = _deepest_on_line(lo, hi, theory, live, i, base, a, b)
+        fails = n_live - depth
+        if fails < best or (
+            fails == best and abs(_clamp_zero(sa, sb)) < abs(_clamp_zero(best_a, best_b))
+        ):
+            best = fails
+            best_a = sa
+            best_b = sb
+    return True, best, best_a, best_b
+
+
+@njit(cache=True)
 def fewest_failures(
     errors: np.ndarray,
     theory: np.ndarray,
@@ -281,52 +397,64 @@ def fewest_failures(
 ) -> tuple[float, int]:
     """(k, fails): a rotation in the strip with the exact fewest failing points.
 
-    k_start is a rotation already worth trying (the widest one); the search
-    keeps the k closest to 0 among the best it meets.
+    Branch and bound over k: a piece is dropped when its relaxed bound shows
+    it cannot beat the best so far, solved exactly by line sweeps when few
+    boundary lines can carry its optimum, else split in two. Every piece is
+    either bounded or solved, so the answer is exact; k_start (the widest
+    rotation) and k = 0 are tried first, and k = 0 is kept when it is already
+    among the best.
     """
     lo, hi, live, dead = _base_lines(errors, theory, upper, lower, judged)
-    best_k = k_start
-    best_fails = linearity.fewest_at(errors, theory, upper, lower, k_start, judged)[1]
-    for k in (_clamp_zero(k_lo, k_hi), k_lo, k_hi):
-        fails = linearity.fewest_at(errors, theory, upper, lower, k, judged)[1]
-        if fails < best_fails or (fails == best_fails and abs(k) < abs(best_k)):
-            best_k = k
-            best_fails = fails
-    n_live = 0
-    for i in range(lo.size):
-        if live[i]:
-            n_live += 1
-    has_lo = np.zeros(lo.size, dtype=np.bool_)
-    has_hi = np.zeros(lo.size, dtype=np.bool_)
-    for i in range(lo.size):
-        has_lo[i] = live[i] and np.isfinite(lo[i])
-        has_hi[i] = live[i] and not np.isfinite(lo[i]) and np.isfinite(hi[i])
-    for kind in range(2):
-        base = lo if kind == 0 else hi
-        use = has_lo if kind == 0 else has_hi
-        sign = 1.0 if kind == 0 else -1.0
-        for line in range(lo.size):
-            if best_fails <= dead:
-                return best_k, best_fails
-            if not use[line]:
-                continue
-            # Lines beyond this one throughout the strip must all fail if it carries the optimum.
-            allowed = best_fails - dead
-            if _above_at_both_ends(base, theory, use, line, k_lo, k_hi, sign, allowed) >= allowed:
-                continue
-            depth, a, b = _deepest_on_line(lo, hi, theory, live, line, base[line], k_lo, k_hi)
-            fails = dead + n_live - depth
-            if fails > best_fails:
-                continue
-            for k in (_clamp_zero(a, b), (a + b) / 2.0):
-                # Judge the candidate by the band rule itself (rounding at a vertex).
-                got = linearity.fewest_at(errors, theory, upper, lower, k, judged)[1]
-                if got < best_fails or (got == best_fails and abs(k) < abs(best_k)):
-                    best_k = k
-                    best_fails = got
-                if got <= fails:
-                    break
-    return best_k, best_fails
+    best_k = _clamp_zero(k_lo, k_hi)
+    best = linearity.fewest_at(errors, theory, upper, lower, best_k, judged)[1]
+    if k_start != best_k:
+        fails = linearity.fewest_at(errors, theory, upper, lower, k_start, judged)[1]
+        if fails < best:
+            best_k = k_start
+            best = fails
+    lows = np.empty(MAX_PIECES)
+    highs = np.empty(MAX_PIECES)
+    lows[0] = k_lo
+    highs[0] = k_hi
+    top = 1
+    while top > 0 and best > dead:
+        top -= 1
+        a = lows[top]
+        b = highs[top]
+        if dead + _relaxed_bound(lo, hi, theory, live, a, b) >= best:
+            continue
+        mid = 0.5 * (a + b)
+        fails = linearity.fewest_at(errors, theory, upper, lower, mid, judged)[1]
+        if fails < best:
+            best_k = mid
+            best = fails
+        narrow = b - a <= NARROWEST * max(1.0, abs(a), abs(b)) or top + 2 > MAX_PIECES
+        most = n_lines_limit(lo.size) if not narrow else lo.size
+        solved, piece, sa, sb = _solve_piece(lo, hi, theory, live, a, b, best - dead, most)
+        if solved:
+            if dead + piece < best:
+                for k in (_clamp_zero(sa, sb), 0.5 * (sa + sb)):
+                    # Judged by the band rule itself (rounding at a vertex).
+                    got = linearity.fewest_at(errors, theory, upper, lower, k, judged)[1]
+                    if got < best:
+                        best_k = k
+                        best = got
+            continue
+        # The half nearer k = 0 is searched first: ties keep the smaller rotation.
+        if abs(_clamp_zero(a, mid)) <= abs(_clamp_zero(mid, b)):
+            lows[top], highs[top] = mid, b
+            lows[top + 1], highs[top + 1] = a, mid
+        else:
+            lows[top], highs[top] = a, mid
+            lows[top + 1], highs[top + 1] = mid, b
+        top += 2
+    return best_k, best
+
+
+@njit(cache=True)
+def n_lines_limit(n: int) -> int:
+    """Lines worth sweeping in one piece before splitting it is cheaper."""
+    return 16 + n // 64
 
 
 @njit(cache=True)
