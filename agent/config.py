@@ -53,6 +53,7 @@ from shared.config_values import (
     validation_environ,
 )
 from shared.config_values import default_data_dir as _program_data_dir
+from shared.curves import MAX_POINTS
 from shared.errors import ErrorCode
 
 __all__ = [
@@ -137,7 +138,7 @@ _EXPECTED: Mapping[str, str] = {
         "or [] to count by calendar day"
     ),
     "analysis.max_file_mb": "a number of megabytes greater than 0",
-    "analysis.max_rows": "a whole number greater than 0",
+    "analysis.max_rows": f"a whole number from 1 to {MAX_POINTS}",
     "analysis.models": 'tables like [analysis.models."8340-1"]',
     "analysis.models.*": "a table with sigma_threshold and/or linearity_spec",
     "analysis.models.*.sigma_threshold": "a number greater than 0",
@@ -308,7 +309,9 @@ class ShiftConfig(ConfigSection):
 
 class AnalysisConfig(ConfigSection):
     max_file_mb: Number = Field(default=50.0, gt=0)
-    max_rows: WholeNumber = Field(default=100_000, gt=0)
+    # At most what one curve may carry to central (shared/curves.py): a longer sheet
+    # could be analysed here but never delivered.
+    max_rows: WholeNumber = Field(default=100_000, gt=0, le=MAX_POINTS)
     models: dict[str, ModelOverride] = Field(default_factory=dict)
 
     @field_validator("models")
