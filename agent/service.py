@@ -38,6 +38,13 @@ from shared.service import StartupError, bind_server, exit_on_signals, setup_log
 
 TICK_S = 0.1  # how often settled files are looked for; the folder scan has its own interval
 WEB_THREADS = 6
+# The page and its API only answer GETs: nothing a client sends needs more than this
+# (waitress's defaults would buffer 1 GiB per request before any view runs).
+SERVER_LIMITS = {
+    "max_request_body_size": 64 * 1024,
+    "max_request_header_size": 32 * 1024,
+    "connection_limit": 50,
+}
 
 
 def check_inboxes(config: AgentConfig) -> list[Path]:
@@ -83,6 +90,7 @@ class AgentService:
             runtime=self.runtime,
             shift_starts=tuple(config.shift.starts),
             page_refresh_ms=config.web.page_refresh_ms,
+            allowed_hosts=tuple(config.web.allowed_hosts),
         )
         self.server = bind_server(
             create_app(ctx),
@@ -91,6 +99,7 @@ class AgentService:
             "web.bind / LTA_AGENT_BIND",
             threads=WEB_THREADS,
             ident="lta-agent",
+            **SERVER_LIMITS,
         )
         self.analyser = IsolatedAnalyser(
             config.analysis_settings(),
