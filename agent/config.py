@@ -110,6 +110,8 @@ DEFAULT_SHIFT_STARTS = ("06:00", "14:00", "22:00")
 
 _STATION_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+# A DNS name, or ".suffix" for every name under it (web.allowed_hosts).
+HOST_NAME = re.compile(r"\.?[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*")
 _TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: it goes in an HTTP header
 
 
@@ -133,6 +135,10 @@ _EXPECTED: Mapping[str, str] = {
     ),
     "web.bind": '"host:port" like "127.0.0.1:8710"',
     "web.page_refresh_ms": "a whole number of milliseconds from 200 to 10000",
+    "web.allowed_hosts": (
+        'a list of host names like ["trim-07.plant.local"]; ".plant.local" allows every '
+        "name under it"
+    ),
     "shift.starts": (
         'a list of local start times "HH:MM" like ["06:00", "14:00", "22:00"], '
         "or [] to count by calendar day"
@@ -288,6 +294,18 @@ class StorageConfig(ConfigSection):
 class WebConfig(ConfigSection):
     bind: BindAddress = DEFAULT_BIND
     page_refresh_ms: WholeNumber = Field(default=500, ge=200, le=10_000)
+    # Names (besides this PC's own, localhost and IP addresses) the page may be opened by;
+    # ".plant.local" allows every name under it. Others get 400 (agent/web/security.py).
+    allowed_hosts: list[str] = Field(default_factory=list, max_length=100)
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, value: list[str]) -> list[str]:
+        names = [name.strip().rstrip(".").lower() for name in value]
+        for name in names:
+            if not HOST_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not a host name")
+        return names
 
 
 class ShiftConfig(ConfigSection):

@@ -14,6 +14,7 @@ from loguru import logger
 from waitress import create_server
 
 from shared.errors import ErrorCode, LtaError
+from shared.untrusted import visible
 
 
 class StartupError(LtaError):
@@ -23,9 +24,20 @@ class StartupError(LtaError):
         super().__init__(ErrorCode.STARTUP_FAILED, message)
 
 
+def _escape_message(record: Any) -> None:
+    """Station text in a message (file names, models, errors) cannot start a new line or
+    hide itself: control and direction characters are written as escapes."""
+    record["message"] = visible(record["message"])
+
+
 def setup_logging(level: str, log_file: Path) -> None:
-    """stderr for the console or service manager, plus a rotating file IT can send us."""
+    """stderr for the console or service manager, plus a rotating file IT can send us.
+
+    Every record is one line: a newline or escape code in station text could
+    otherwise forge a record (or a terminal command) in what IT reads.
+    """
     logger.remove()
+    logger.configure(patcher=_escape_message)
     logger.add(sys.stderr, level=level, format="{time:HH:mm:ss} {level} {message}")
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)
