@@ -63,6 +63,7 @@ Source: "lta-agent-service.xml"; DestDir: "{app}"; Flags: ignoreversion
 ; Config, store, outbox, logs and kernel cache: never removed by the uninstaller.
 Name: "{commonappdata}\LaserTrimAnalyzer\agent"; Flags: uninsneveruninstall
 Name: "{commonappdata}\LaserTrimAnalyzer\agent\logs"; Flags: uninsneveruninstall
+Name: "{commonappdata}\LaserTrimAnalyzer\agent\kernel-cache"; Flags: uninsneveruninstall
 
 [Run]
 Filename: "{app}\lta-agent-service.exe"; Parameters: "install"; \
@@ -234,12 +235,28 @@ begin
     Log('icacls on the config returned ' + IntToStr(ResultCode));
 end;
 
+{ The service (SYSTEM) loads compiled kernels from here, and numba's index is a pickle:
+  whoever can write this folder runs code as SYSTEM. ProgramData lets every user create
+  files below it, so inheritance is cut: SYSTEM and Administrators only (docs/security.md). }
+procedure ProtectKernelCache();
+var
+  ResultCode: Integer;
+begin
+  Exec(ExpandConstant('{sys}\icacls.exe'),
+    '"' + ExpandConstant('{commonappdata}\LaserTrimAnalyzer\agent\kernel-cache') +
+    '" /inheritance:r /grant:r *S-1-5-18:(OI)(CI)(F) *S-1-5-32-544:(OI)(CI)(F) /T /C', '',
+    SW_HIDE, ewWaitUntilTerminated, ResultCode);
+  if ResultCode <> 0 then
+    Log('icacls on the kernel cache returned ' + IntToStr(ResultCode));
+end;
+
 procedure CurStepChanged(CurStep: TSetupStep);
 begin
   if CurStep = ssPostInstall then
   begin
     WriteConfig();
     ProtectConfig();
+    ProtectKernelCache();
   end;
 end;
 
