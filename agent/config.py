@@ -54,6 +54,7 @@ from shared.config_values import (
     validation_environ,
 )
 from shared.config_values import default_data_dir as _program_data_dir
+from shared.curves import MAX_POINTS
 from shared.errors import ErrorCode, SpecFileError
 
 __all__ = [
@@ -110,6 +111,8 @@ DEFAULT_SHIFT_STARTS = ("06:00", "14:00", "22:00")
 
 _STATION_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+# A DNS name, or ".suffix" for every name under it (web.allowed_hosts).
+HOST_NAME = re.compile(r"\.?[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*")
 _TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: it goes in an HTTP header
 
 
@@ -133,12 +136,16 @@ _EXPECTED: Mapping[str, str] = {
     ),
     "web.bind": '"host:port" like "127.0.0.1:8710"',
     "web.page_refresh_ms": "a whole number of milliseconds from 200 to 10000",
+    "web.allowed_hosts": (
+        'a list of host names like ["trim-07.plant.local"]; ".plant.local" allows every '
+        "name under it"
+    ),
     "shift.starts": (
         'a list of local start times "HH:MM" like ["06:00", "14:00", "22:00"], '
         "or [] to count by calendar day"
     ),
     "analysis.max_file_mb": "a number of megabytes greater than 0",
-    "analysis.max_rows": "a whole number greater than 0",
+    "analysis.max_rows": f"a whole number from 1 to {MAX_POINTS}",
     "analysis.models": 'tables like [analysis.models."8340-1"]',
     "analysis.specs_file": "the path of a model-spec CSV or XLSX file",
     "analysis.models.*": "a table with sigma_threshold and/or linearity_spec",
@@ -289,6 +296,18 @@ class StorageConfig(ConfigSection):
 class WebConfig(ConfigSection):
     bind: BindAddress = DEFAULT_BIND
     page_refresh_ms: WholeNumber = Field(default=500, ge=200, le=10_000)
+    # Names (besides this PC's own, localhost and IP addresses) the page may be opened by;
+    # ".plant.local" allows every name under it. Others get 400 (agent/web/security.py).
+    allowed_hosts: list[str] = Field(default_factory=list, max_length=100)
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, value: list[str]) -> list[str]:
+        names = [name.strip().rstrip(".").lower() for name in value]
+        for name in names:
+            if not HOST_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not a host name")
+        return names
 
 
 class ShiftConfig(ConfigSection):
@@ -310,7 +329,9 @@ class ShiftConfig(ConfigSection):
 
 class AnalysisConfig(ConfigSection):
     max_file_mb: Number = Field(default=50.0, gt=0)
-    max_rows: WholeNumber = Field(default=100_000, gt=0)
+    # At most what one curve may carry to central (shared/curves.py): a longer sheet
+    # could be analysed here but never delivered.
+    max_rows: WholeNumber = Field(default=100_000, gt=0, le=MAX_POINTS)
     models: dict[str, ModelOverride] = Field(default_factory=dict)
     # QA's model specs (CSV or XLSX, agent/specs_file.py); read at start, refused whole if bad.
     specs_file: Annotated[Path | None, BeforeValidator(empty_is_none)] = None

@@ -45,6 +45,13 @@ from shared.service import bind_server, exit_on_signals, setup_logging
 TICK_S = 0.1  # how often settled files are looked for; the folder scan has its own interval
 WEB_THREADS = 6
 STATE_EVERY_S = 15.0  # how often the state file for `doctor` is rewritten
+# The page and its API only answer GETs: nothing a client sends needs more than this
+# (waitress's defaults would buffer 1 GiB per request before any view runs).
+SERVER_LIMITS = {
+    "max_request_body_size": 64 * 1024,
+    "max_request_header_size": 32 * 1024,
+    "connection_limit": 50,
+}
 
 
 def inbox_problems(config: AgentConfig, platform: Platform) -> dict[str, str]:
@@ -111,6 +118,7 @@ class AgentService:
             runtime=self.runtime,
             shift_starts=tuple(config.shift.starts),
             page_refresh_ms=config.web.page_refresh_ms,
+            allowed_hosts=tuple(config.web.allowed_hosts),
         )
         self.server = bind_server(
             create_app(ctx),
@@ -120,6 +128,7 @@ class AgentService:
             threads=WEB_THREADS,
             ident="lta-agent",
             listen=self.platform.listen_socket,  # exclusive on Windows: one agent per port
+            **SERVER_LIMITS,
         )
         self.analyser = IsolatedAnalyser(
             config.analysis_settings(),

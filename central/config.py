@@ -77,7 +77,8 @@ FIXED_ENV: Mapping[str, tuple[str, str]] = {
 DEFAULT_BIND = "127.0.0.1:8720"
 LOG_DIR_NAME = "logs"
 EMBEDDED_PG_DIR_NAME = "pgdata"
-MIB = 1024 * 1024
+KIB = 1024
+MIB = 1024 * KIB
 _URL_SCHEMES = ("postgresql", "postgres")
 
 # What each key accepts, in words IT can act on; appended to every error for that key.
@@ -97,6 +98,10 @@ _EXPECTED: Mapping[str, str] = {
     "ingest.rate_burst": "a whole number of requests, at least 1",
     "logging.level": "one of DEBUG, INFO, WARNING, ERROR",
     "web.behind_tls_proxy": "true or false",
+    "web.max_request_header_bytes": "a whole number of bytes from 8192 to 1048576",
+    "web.connection_limit": "a whole number of connections from 10 to 10000",
+    "web.request_buffer_bytes": "a whole number of bytes from 65536 to 268435456",
+    "web.max_concurrent_exports": "a whole number of exports from 1 to 6",
     "login.session_hours": "a whole number of hours from 1 to 720",
     "login.max_failures": "a whole number of failed sign-ins from 1 to 100",
     "login.failure_window_minutes": "a whole number of minutes from 1 to 1440",
@@ -169,6 +174,15 @@ class WebConfig(ConfigSection):
     # A TLS proxy in front: session cookies only over https, and its X-Forwarded-For
     # (the browser's address, for the audit log) is believed.
     behind_tls_proxy: bool = False
+    # What the web server takes before any handler (and so before authentication) runs.
+    # A request body over ingest.max_body_bytes is refused (413) from its Content-Length,
+    # unread. Worst case memory of request bodies: connection_limit x request_buffer_bytes;
+    # larger bodies wait in a temporary file.
+    max_request_header_bytes: WholeNumber = Field(default=64 * KIB, ge=8 * KIB, le=MIB)
+    connection_limit: WholeNumber = Field(default=100, ge=10, le=10_000)
+    request_buffer_bytes: WholeNumber = Field(default=8 * MIB, ge=64 * KIB, le=256 * MIB)
+    # Excel exports writing at once in one process; more wait with a 429 (Retry-After).
+    max_concurrent_exports: WholeNumber = Field(default=2, ge=1, le=6)
 
 
 class IngestConfig(ConfigSection):

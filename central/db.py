@@ -48,7 +48,7 @@ def start_embedded(pg_dir: Path) -> tuple[str, Any]:
     import pgserver
     from pgserver.postgres_server import PostgresServer
 
-    from central.embedded_pg import forget_dead_users
+    from central.embedded_pg import embedded_url, forget_dead_users
 
     pg_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -64,7 +64,7 @@ def start_embedded(pg_dir: Path) -> tuple[str, Any]:
             f"Could not start the embedded PostgreSQL in {pg_dir} ({exc}). Set "
             "LTA_CENTRAL_DATABASE_URL to a PostgreSQL server instead."
         ) from exc
-    url = server.get_uri()
+    url = embedded_url(server.get_postmaster_info())
     logger.info(
         "No database URL configured: using the embedded PostgreSQL in {} (for evaluation; "
         "production should set LTA_CENTRAL_DATABASE_URL)",

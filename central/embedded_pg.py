@@ -1,4 +1,4 @@
-"""Who still uses the embedded PostgreSQL, so the last central to leave stops it.
+"""Who still uses the embedded PostgreSQL, so the last central to leave stops it; its URL.
 
 pgserver counts the processes using a cluster in `.handle_pids.json` and stops
 the server when the last one closes its handle. A central killed with -9
@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 HANDLE_LIST = ".handle_pids.json"
 
@@ -47,3 +49,14 @@ def _running(pid: int) -> bool:
     except (OSError, IndexError):
         return True  # no /proc (not Linux): existence is all we can tell
     return state != "Z"
+
+
+def embedded_url(info: Any) -> str:
+    """The URL of the embedded server from its postmaster.pid (pgserver's PostmasterInfo).
+
+    The socket folder is percent-encoded: pgserver formats it into the URL as it is,
+    so a data folder with "#", "?", "&" or "%" in its path pointed at another folder.
+    """
+    if info.socket_dir is not None:
+        return f"postgresql://postgres:@/postgres?host={quote(str(info.socket_dir), safe='')}"
+    return f"postgresql://postgres:@{info.hostname}:{info.port}/postgres"

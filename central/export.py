@@ -12,6 +12,11 @@ cursor, so a million rows never sit in memory. Counts and yields come from
 the rollups (complete for the filters); Cpk is computed per model, in
 production order, over the exported tracks (central/spc/capability.py),
 so a truncated export says so next to it.
+
+Every text cell is typed as text, so a model, serial or file name a station
+sent as `=HYPERLINK(...)` (or a `model=` filter typed so) is shown, never
+run as a formula; control and direction characters are shown as escapes
+(shared/untrusted.py), which Excel files cannot hold.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from central.queries.counts import StatusCounts
 from central.queries.filters import Filters, QueryError, QueryErrorCode
 from central.queries.models import ModelSummary, model_summaries
 from central.spc.capability import Capability, IndexEstimate, SpecLimits, capability
+from shared.untrusted import visible
 
 EXCEL_MAX_ROWS = 1_048_576
 DEFAULT_MAX_ROWS = 1_000_000
@@ -115,7 +121,7 @@ class ExportResult:
 def _header(sheet: WriteOnlyWorksheet, names: Sequence[str]) -> list[WriteOnlyCell]:
     cells = []
     for name in names:
-        cell = WriteOnlyCell(sheet, value=name)
+        cell = _text(sheet, name)
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -123,7 +129,21 @@ def _header(sheet: WriteOnlyWorksheet, names: Sequence[str]) -> list[WriteOnlyCe
     return cells
 
 
+def _text(sheet: WriteOnlyWorksheet, text: str) -> Cell:
+    """A cell that holds `text` as text: never a formula, an error code or a control."""
+    cell = WriteOnlyCell(sheet, value=visible(text))
+    cell.data_type = "s"  # openpyxl reads a leading "=" as a formula; the file then says string
+    return cell
+
+
+def _row(sheet: WriteOnlyWorksheet, values: Sequence[Any]) -> list[Any]:
+    """A row to append, its text as text cells."""
+    return [_text(sheet, v) if isinstance(v, str) else v for v in values]
+
+
 def _styled(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None) -> Any:
+    if isinstance(value, str):
+        return _text(sheet, value)
     if number_format is None or value is None:
         return value
     cell = WriteOnlyCell(sheet, value=value)
@@ -237,15 +257,17 @@ def _write_summary(
     title.font = TITLE_FONT
     sheet.append([title])
     moment = (generated_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
-    sheet.append(["Generated (UTC)", _styled(sheet, moment, DATE_FORMAT)])
-    sheet.append(["From", filters.start.isoformat() if filters.start else "(first result)"])
-    sheet.append(["To", filters.end.isoformat() if filters.end else "(last result)"])
-    sheet.append(["Stations", ", ".join(filters.stations) or "all"])
-    sheet.append(["Models", ", ".join(filters.models) or "all"])
+    sheet.append(_row(sheet, ["Generated (UTC)", _styled(sheet, moment, DATE_FORMAT)]))
+    sheet.append(
+        _row(sheet, ["From", filters.start.isoformat() if filters.start else "(first result)"])
+    )
+    sheet.append(_row(sheet, ["To", filters.end.isoformat() if filters.end else "(last result)"]))
+    sheet.append(_row(sheet, ["Stations", ", ".join(filters.stations) or "all"]))
+    sheet.append(_row(sheet, ["Models", ", ".join(filters.models) or "all"]))
     note = f"{written:,} rows"
     if truncated:
         note += " (truncated: more matched; narrow the filters for the rest; Cpk covers these)"
-    sheet.append(["Data sheet", note])
+    sheet.append(_row(sheet, ["Data sheet", note]))
     sheet.append([])
 
     totals = sum((s.counts for s in summaries), StatusCounts())
@@ -278,13 +300,16 @@ def _write_summary(
             if raised.tzinfo is not None:
                 raised = raised.astimezone(UTC).replace(tzinfo=None)
             sheet.append(
-                [
-                    _styled(sheet, raised, DATE_FORMAT),
-                    alarm.station,
-                    alarm.model,
-                    alarm.kind,
-                    alarm.detail,
-                ]
+                _row(
+                    sheet,
+                    [
+                        _styled(sheet, raised, DATE_FORMAT),
+                        alarm.station,
+                        alarm.model,
+                        alarm.kind,
+                        alarm.detail,
+                    ],
+                )
             )
         if not alarms:
             sheet.append(["None open."])

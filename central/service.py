@@ -70,23 +70,45 @@ def alarm_settings_from(config: CentralConfig) -> AlarmSettings:
     )
 
 
+def server_adjustments(config: CentralConfig) -> dict[str, Any]:
+    """waitress settings: what a client can make central buffer before a handler runs.
+
+    waitress reads a whole body before it calls the app (its default allows 1 GiB),
+    so authentication cannot come first; these make the server itself refuse a body
+    over ingest.max_body_bytes from its Content-Length (413, unread) or as it streams in.
+    """
+    web = config.web
+    return {
+        "max_request_body_size": config.ingest.max_body_bytes,
+        "max_request_header_size": web.max_request_header_bytes,
+        "connection_limit": web.connection_limit,
+        # Batches are megabytes: read them in large chunks and keep them in memory up to
+        # request_buffer_bytes (waitress's defaults, 8 KiB reads and a temp file past
+        # 512 KiB, halve ingest); beyond, a temporary file holds the rest.
+        "recv_bytes": 256 * 1024,
+        "inbuf_overflow": min(web.request_buffer_bytes, config.ingest.max_body_bytes),
+    }
+
+
 def serve(config: CentralConfig) -> int:
     setup_logging(config.logging.level, config.log_dir / "central.log")
     db = connect(config)
     scheduler = None
     try:
-        app = create_app(CentralContext(db=db, limits=limits_from(config), auth=auth_from(config)))
+        ctx = CentralContext(
+            db=db,
+            limits=limits_from(config),
+            auth=auth_from(config),
+            max_exports=config.web.max_concurrent_exports,
+        )
         server: Any = bind_server(
-            app,
+            create_app(ctx),
             config.bind_host,
             config.bind_port,
             "web.bind / LTA_CENTRAL_BIND",
             threads=WEB_THREADS,
             ident="lta-central",
-            # Batches are megabytes: read them in large chunks and keep them in memory
-            # (waitress's defaults, 8 KiB reads and a temp file past 512 KiB, halve ingest).
-            recv_bytes=256 * 1024,
-            inbuf_overflow=config.ingest.max_body_bytes,
+            **server_adjustments(config),
         )
         exit_on_signals()
         # The fleet overview's alarms: every instance runs the job, one evaluates at a time.

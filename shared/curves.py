@@ -7,6 +7,10 @@ where a limit is blank), zlib-compressed at level 1. "LTC1" (agents before
 spec-aware verdicts) is the same with six lengths and no theory; both are read.
 Positions and limits are regular, so the blob is about half the raw size; one
 blob per track also means one TOAST entry in PostgreSQL instead of six.
+
+A blob comes from the network (a station), so nothing in it is trusted: every
+declared length is checked against MAX_POINTS before a byte is inflated, and
+inflating stops at the size the header declares (docs/security.md).
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ ZLIB_LEVEL = 1
 _HEADERS = {MAGIC: struct.Struct("<4s7I"), OLD_MAGIC: struct.Struct("<4s6I")}
 _ARRAYS = 7
 _REQUIRED = (0, 1, 2, 3)  # positions, errors, upper, lower
+# Points in one array: a sheet holds at most this many rows (agent analysis.max_rows is
+# capped here), so a header declaring more is forged; it bounds what one blob inflates to.
+MAX_POINTS = 100_000
 
 
 def pack_arrays(arrays: tuple[bytes | None, ...]) -> bytes:
@@ -51,7 +58,17 @@ def _lengths(blob: bytes) -> list[int]:
     _, *lengths = _header(blob).unpack_from(blob)
     if any(lengths[i] == ABSENT for i in _REQUIRED):
         raise ValueError("curve blob lacks positions, errors or limits")
+    largest = max(n for n in lengths if n != ABSENT)
+    if largest > MAX_POINTS:
+        raise ValueError(
+            f"curve blob declares {largest} points in one array (at most {MAX_POINTS})"
+        )
     return list(lengths) + [ABSENT] * (_ARRAYS - len(lengths))
+
+
+def declared_points(blob: bytes) -> int:
+    """Values a curve blob holds by its header (checked, not inflated): for budgets."""
+    return sum(n for n in _lengths(blob) if n != ABSENT)
 
 
 def _body(blob: bytes, lengths: list[int]) -> bytes:
@@ -165,7 +182,8 @@ def pack_passes(track: TrackResult) -> bytes | None:
     return header + zlib.compress(body, ZLIB_LEVEL)
 
 
-def _pass_entries(blob: bytes) -> tuple[list[tuple[int, int]], bytes]:
+def _pass_header(blob: bytes) -> tuple[list[tuple[int, int]], int]:
+    """The (pass index, points) entries and where the compressed body starts."""
     if len(blob) < _PASS_HEADER.size:
         raise ValueError("pass-curve blob shorter than its header")
     magic, count = _PASS_HEADER.unpack_from(blob)
@@ -178,6 +196,21 @@ def _pass_entries(blob: bytes) -> tuple[list[tuple[int, int]], bytes]:
     if len(blob) < end:
         raise ValueError("pass-curve blob shorter than its header")
     entries = [_PASS_ENTRY.unpack_from(blob, start + k * _PASS_ENTRY.size) for k in range(count)]
+    largest = max((n for _, n in entries), default=0)
+    if largest > MAX_POINTS:
+        raise ValueError(
+            f"pass-curve blob declares {largest} points in one pass (at most {MAX_POINTS})"
+        )
+    return entries, end
+
+
+def declared_pass_points(blob: bytes) -> int:
+    """Values a pass-curve blob holds by its header (checked, not inflated): for budgets."""
+    return 2 * sum(n for _, n in _pass_header(blob)[0])
+
+
+def _pass_entries(blob: bytes) -> tuple[list[tuple[int, int]], bytes]:
+    entries, end = _pass_header(blob)
     expected = 16 * sum(n for _, n in entries)
     inflater = zlib.decompressobj()
     try:

@@ -20,10 +20,19 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     StringConstraints,
+    ValidationInfo,
     model_validator,
 )
 
-from shared.curves import check_blob, check_pass_blob, pack_curve, pack_passes
+from shared.curves import (
+    MAX_PASSES,
+    check_blob,
+    check_pass_blob,
+    declared_pass_points,
+    declared_points,
+    pack_curve,
+    pack_passes,
+)
 from shared.ids import result_id
 from shared.models import Count, FileResult, Instant
 
@@ -37,6 +46,18 @@ SUPPORTED_PROTOCOLS = (1, 2, 3)
 RESULTS_PATH = "/api/v1/results"
 HEARTBEAT_PATH = "/api/v1/heartbeat"
 MAX_BATCH_RESULTS = 1000
+# What one result may hold. A station's real files stay far below these (1-4 tracks, a
+# few trim passes, a few hundred points); they bound what a forged result costs central
+# to check, store and show (docs/security.md). MAX_PASSES and the points per array are
+# shared/curves.py's.
+MAX_TRACKS = 32
+MAX_NOTES = 200  # per result, and per track
+MAX_RESULT_POINTS = 2_000_000  # values in all of a result's curve blobs (16 MB as float64)
+MAX_BATCH_POINTS = 20_000_000  # the same over a batch: what one request may make central inflate
+# Any measured figure beyond this is not a measurement: sums of squares of a few billion
+# of them must still fit a float8 in PostgreSQL's statistics.
+MAX_ABS_VALUE = 1e12
+BUDGET_KEY = "curve_point_budget"
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 StationId = Annotated[
@@ -72,6 +93,58 @@ CurveBlob = Annotated[bytes, PlainValidator(_blob_in), PlainSerializer(_blob_out
 ResultId = Annotated[str, StringConstraints(min_length=36, max_length=36)]
 
 
+class PointBudget:
+    """Curve values a whole batch may still declare; spent result by result while parsing.
+
+    Passed as validation context (`parse_batch`), so a batch is refused on its headers
+    before central inflates more than `MAX_BATCH_POINTS` values.
+    """
+
+    def __init__(self, points: int = MAX_BATCH_POINTS) -> None:
+        self.total = self.left = points
+
+    def spend(self, points: int) -> None:
+        self.left -= points
+        if self.left < 0:
+            raise ValueError(
+                f"the batch's curves hold more than {self.total} values; send fewer "
+                "results per batch"
+            )
+
+
+def _out_of_range(node: object, where: str) -> str | None:
+    """The first float in a result beyond MAX_ABS_VALUE, as a path, or None."""
+    if isinstance(node, float):
+        return where if abs(node) > MAX_ABS_VALUE else None
+    if isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            found = _out_of_range(getattr(node, name), f"{where}.{name}")
+            if found:
+                return found
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found = _out_of_range(value, f"{where}[{index}]")
+            if found:
+                return found
+    return None
+
+
+def _check_sizes(result: FileResult) -> None:
+    """The per-result limits above, with messages that say which one was passed."""
+    if len(result.tracks) > MAX_TRACKS:
+        raise ValueError(f"a result holds at most {MAX_TRACKS} tracks, not {len(result.tracks)}")
+    if len(result.notes) > MAX_NOTES:
+        raise ValueError(f"a result holds at most {MAX_NOTES} notes, not {len(result.notes)}")
+    for track in result.tracks:
+        if len(track.passes) > MAX_PASSES:
+            raise ValueError(f"track {track.track_id!r} has more than {MAX_PASSES} trim passes")
+        if len(track.notes) > MAX_NOTES:
+            raise ValueError(f"track {track.track_id!r} has more than {MAX_NOTES} notes")
+    beyond = _out_of_range(result, "result")
+    if beyond:
+        raise ValueError(f"{beyond} is beyond +/-{MAX_ABS_VALUE:g}, not a measured value")
+
+
 class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -92,7 +165,7 @@ class StationResult(_Message):
     )
 
     @model_validator(mode="after")
-    def _has_identity(self) -> StationResult:
+    def _has_identity(self, info: ValidationInfo) -> StationResult:
         if self.result.sha256 is None or not SHA256_HEX.fullmatch(self.result.sha256):
             raise ValueError("a result needs the file's sha256 as 64 lower-case hex digits")
         track_ids = [t.track_id for t in self.result.tracks]
@@ -105,6 +178,18 @@ class StationResult(_Message):
         unknown = (set(self.curves) | set(self.pass_curves)) - set(track_ids)
         if unknown:
             raise ValueError(f"curves for unknown track(s): {sorted(unknown)}")
+        _check_sizes(self.result)
+        # Headers first (cheap, nothing inflated), then each blob inflated within them.
+        points = sum(declared_points(b) for b in self.curves.values()) + sum(
+            declared_pass_points(b) for b in self.pass_curves.values()
+        )
+        if points > MAX_RESULT_POINTS:
+            raise ValueError(
+                f"the result's curves hold {points} values (at most {MAX_RESULT_POINTS})"
+            )
+        budget = (info.context or {}).get(BUDGET_KEY)
+        if isinstance(budget, PointBudget):
+            budget.spend(points)
         for blob in self.curves.values():
             check_blob(blob)
         for blob in self.pass_curves.values():
@@ -151,6 +236,11 @@ class IngestBatch(_Message):
     agent_version: Version
     sent_at: Instant
     results: list[StationResult] = Field(min_length=1, max_length=MAX_BATCH_RESULTS)
+
+
+def parse_batch(data: bytes | str, budget: int = MAX_BATCH_POINTS) -> IngestBatch:
+    """A batch from its JSON, refused (ValidationError) once its curves pass `budget` values."""
+    return IngestBatch.model_validate_json(data, context={BUDGET_KEY: PointBudget(budget)})
 
 
 class Rejected(_Message):

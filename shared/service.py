@@ -16,6 +16,7 @@ from loguru import logger
 from waitress import create_server
 
 from shared.errors import ErrorCode, LtaError
+from shared.untrusted import visible
 
 WSAEADDRINUSE = 10048  # Winsock's "address in use"; its errno is not EADDRINUSE everywhere
 
@@ -27,13 +28,22 @@ class StartupError(LtaError):
         super().__init__(ErrorCode.STARTUP_FAILED, message)
 
 
+def _escape_message(record: Any) -> None:
+    """Station text in a message (file names, models, errors) cannot start a new line or
+    hide itself: control and direction characters are written as escapes."""
+    record["message"] = visible(record["message"])
+
+
 def setup_logging(level: str, log_file: Path, sink: Callable[[Any], None] | None = None) -> None:
     """stderr for the console or service manager, plus a rotating file IT can send us.
 
     `sink` replaces loguru's own rotating file (the agent's survives a rotation
-    that Windows refuses while another program holds the log open).
+    that Windows refuses while another program holds the log open). Every
+    record is one line: a newline or escape code in station text could
+    otherwise forge a record (or a terminal command) in what IT reads.
     """
     logger.remove()
+    logger.configure(patcher=_escape_message)
     logger.add(sys.stderr, level=level, format="{time:HH:mm:ss} {level} {message}")
     if sink is not None:
         logger.add(sink, level=level)

@@ -63,6 +63,15 @@ def is_disk_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS
 
 
+def readonly_uri(path: Path) -> str:
+    """The `file:` URI that opens `path` read-only, whatever characters its folders hold.
+
+    Built by pathlib, which percent-encodes "#", "?" and "%": formatted into the URI by
+    hand, a data folder named "line#2" made SQLite open (and create) "line" instead.
+    """
+    return f"{path.absolute().as_uri()}?mode=ro"
+
+
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     """A connection with the pragmas every user of the store relies on.
 
@@ -74,9 +83,7 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     """
     try:
         if readonly:
-            conn = sqlite3.connect(
-                f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=5
-            )
+            conn = sqlite3.connect(readonly_uri(path), uri=True, check_same_thread=False, timeout=5)
         else:
             conn = sqlite3.connect(path, check_same_thread=False, timeout=5, isolation_level=None)
             conn.execute("PRAGMA auto_vacuum=INCREMENTAL")

@@ -93,9 +93,18 @@ def latest(conn: sqlite3.Connection) -> dict[str, Any] | None:
     return items[0] if items else None
 
 
+MAX_PK = 2**63 - 1  # SQLite's INTEGER
+
+
 def find_pk(conn: sqlite3.Connection, key: str) -> int | None:
-    """A result by its pk (digits) or its result_id (UUID)."""
-    if key.isdigit():
+    """A result by its pk (ASCII digits) or its result_id (UUID); None for any other key.
+
+    `str.isdigit` alone also accepts "²" and other digits `int` refuses, and a pk past
+    SQLite's range overflows its binding: both are simply not found.
+    """
+    if key.isascii() and key.isdigit():
+        if len(key) > 19 or int(key) > MAX_PK:
+            return None
         row = conn.execute("SELECT id FROM results WHERE id = ?", (int(key),)).fetchone()
     else:
         row = conn.execute("SELECT id FROM results WHERE result_id = ?", (key,)).fetchone()

@@ -13,13 +13,17 @@ from werkzeug.exceptions import HTTPException
 
 from agent.web.context import AgentContext
 from shared import trim_history
+from shared.untrusted import template_text
 
 
 def create_app(ctx: AgentContext) -> Flask:
-    from agent.web import api, health, pages
+    from agent.web import api, health, pages, security
 
     app = Flask(__name__)
     app.extensions["lta"] = ctx
+    # Station text (file names, notes) on the page: control and direction characters shown.
+    app.jinja_env.finalize = template_text
+    security.init_app(app, security.HostAllowList(ctx.allowed_hosts))
     app.add_template_global(trim_history.pass_views, "trim_passes")
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

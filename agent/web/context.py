@@ -18,6 +18,8 @@ class AgentContext:
     shift_starts: tuple[str, ...]  # "HH:MM" local; empty = calendar day
     page_refresh_ms: int = 500
     health_max_scan_age_s: float = 30.0
+    # Host names the page answers to besides this PC's own and IP addresses (web.allowed_hosts).
+    allowed_hosts: tuple[str, ...] = ()
 
 
 def context() -> AgentContext:

@@ -53,7 +53,11 @@ class StationDistribution:
 _DISTRIBUTIONS = sql.SQL(
     """
 WITH w AS MATERIALIZED (
-    SELECT s.name, ts.sigma_gradient AS sigma, ts.linearity_error AS lin,
+    -- Values no instrument gives (|x| >= 1e100, stored before ingest refused them) stay
+    -- out, as in the rollups: their squares overflow STDDEV_SAMP.
+    SELECT s.name,
+           CASE WHEN abs(ts.sigma_gradient) < 1e100 THEN ts.sigma_gradient END AS sigma,
+           CASE WHEN abs(ts.linearity_error) < 1e100 THEN ts.linearity_error END AS lin,
            row_number() OVER (PARTITION BY s.name ORDER BY ts.made_at DESC, ts.result_id DESC,
                               ts.track_id DESC) AS rank
     FROM track_series ts

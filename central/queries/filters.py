@@ -21,6 +21,9 @@ from psycopg import sql
 MAX_NAME = 128  # shared.models.Name
 MAX_VALUES = 50  # stations or models in one filter
 MAX_SPAN_DAYS = 3660  # ten years: a window beyond that is a typing mistake
+# Days a filter may name: production days, with room for a station clock set wrong. Beyond
+# them date arithmetic overflows (9999-12-31 has no next day).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
 class QueryErrorCode(StrEnum):
@@ -65,6 +68,11 @@ class Filters:
                 raise _bad(f"At most {MAX_VALUES} {kind}s in one filter.")
             if any(not v or len(v) > MAX_NAME for v in values):
                 raise _bad(f"A {kind} name is 1 to {MAX_NAME} characters.")
+            if any("\x00" in v for v in values):  # PostgreSQL text cannot hold one: no match
+                raise _bad(f"A {kind} name cannot contain a NUL character.")
+        for day in (self.start, self.end):
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                raise _bad(f"Dates from {FIRST_DAY} to {LAST_DAY}, please; not {day}.")
 
     @classmethod
     def last_days(cls, days: int, today: date, **others: tuple[str, ...]) -> Filters:

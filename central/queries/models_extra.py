@@ -16,6 +16,7 @@ Tracks come back oldest first, the order every SPC statistic needs
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from psycopg import sql
@@ -42,7 +43,7 @@ _LATEST = sql.SQL(
     """
 SELECT m.model, p.name, p.sigma_gradient, p.sigma_threshold, p.linearity_error,
        p.linearity_spec
-FROM (SELECT DISTINCT d.model FROM rollup_daily d {rollup_where} AND d.model <> '') m
+FROM (SELECT DISTINCT d.model FROM rollup_daily d {rollup_where} AND d.model <> '' {only}) m
 CROSS JOIN LATERAL (
     SELECT s.name, ts.sigma_gradient, ts.sigma_threshold, ts.linearity_error, ts.linearity_spec
     FROM track_series ts
@@ -57,7 +58,7 @@ CROSS JOIN LATERAL (
 
 
 def latest_tracks_per_model(
-    db: Database, filters: Filters, per_model: int
+    db: Database, filters: Filters, per_model: int, only: Sequence[str] | None = None
 ) -> dict[str, list[TrackFigures]]:
     """The latest `per_model` analysed tracks of every model in the window, oldest first.
 
@@ -65,7 +66,8 @@ def latest_tracks_per_model(
     `models.spc_series` for that model and these filters. Models are the ones
     the rollups know in the window (and the filters' models and stations,
     when set); files that named no model are left out. Read in binary, only
-    the figures: the model list reads a few thousand rows per request.
+    the figures: the model list reads a few thousand rows per request. only: just these
+    models (the ones a page lists), however many the window holds.
     """
     if not 1 <= per_model <= MAX_PER_MODEL:
         raise QueryError(
@@ -75,6 +77,9 @@ def latest_tracks_per_model(
         rollup_where=filters.where("d", day_column="day"),
         where=filters.where("ts"),
         limit=sql.Literal(per_model),
+        only=sql.SQL("")
+        if only is None
+        else sql.SQL("AND d.model = ANY({})").format(sql.Literal(list(only))),
     )
     found: dict[str, list[TrackFigures]] = {}
     with db.pool.connection() as conn:

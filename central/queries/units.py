@@ -78,17 +78,35 @@ def _cursor(row: UnitRow, serial_key: str | None) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
 
 
+MAX_CURSOR = 1024  # characters; the cursors this module gives out are about 150
+
+
+def _bad_cursor() -> QueryError:
+    return QueryError(
+        QueryErrorCode.INVALID_CURSOR,
+        "The page cursor is not one this search gave out; start again from the first page.",
+    )
+
+
 def _parse_cursor(cursor: str, by_serial: bool) -> tuple[str | None, datetime, UUID]:
+    """The sort key a cursor carries; anything else (any shape, any text) is INVALID_CURSOR."""
+    if len(cursor) > MAX_CURSOR:
+        raise _bad_cursor()
     try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        serial = str(key.pop(0)) if by_serial else None
-        moment, rid = key
-        return serial, datetime.fromisoformat(moment), UUID(rid)
-    except (ValueError, TypeError, IndexError, AttributeError, binascii.Error):
-        raise QueryError(
-            QueryErrorCode.INVALID_CURSOR,
-            "The page cursor is not one this search gave out; start again from the first page.",
-        ) from None
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+    except (ValueError, binascii.Error, RecursionError):  # UnicodeError is a ValueError
+        raise _bad_cursor() from None
+    size = 3 if by_serial else 2
+    if not (
+        isinstance(key, list)
+        and len(key) == size
+        and all(isinstance(k, str) and "\x00" not in k for k in key)
+    ):
+        raise _bad_cursor()
+    try:
+        return (key[0] if by_serial else None), datetime.fromisoformat(key[-2]), UUID(key[-1])
+    except ValueError:
+        raise _bad_cursor() from None
 
 
 def _like_prefix(text: str) -> str:
@@ -109,6 +127,8 @@ def search_units(
     prefix = (serial or "").strip()
     if len(prefix) > 128:
         raise QueryError(QueryErrorCode.INVALID_FILTER, "A serial is at most 128 characters.")
+    if "\x00" in prefix:
+        raise QueryError(QueryErrorCode.INVALID_FILTER, "A serial cannot contain a NUL character.")
     by_serial = bool(prefix)
     terms: list[sql.Composable] = [filters.where("r")]
     if by_serial:

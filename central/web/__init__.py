@@ -9,10 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from central.queries.filters import QueryError
 from central.web.context import CentralContext
+from shared.untrusted import template_text
+
+# No inline script or style anywhere on the dashboard (charts are inline SVG with classes),
+# so the browser may refuse both: an injected tag would run nothing (docs/security.md).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def create_app(ctx: CentralContext) -> Flask:
@@ -20,6 +29,8 @@ def create_app(ctx: CentralContext) -> Flask:
 
     app = Flask(__name__)
     app.extensions["lta-central"] = ctx
+    # Station text on every page: control and direction characters shown, not obeyed.
+    app.jinja_env.finalize = template_text
     app.config["MAX_CONTENT_LENGTH"] = ctx.limits.max_body_bytes
     if ctx.auth.behind_tls_proxy:
         # One proxy hop: its X-Forwarded-For is the client (audit log), -Proto says https.
@@ -36,11 +47,17 @@ def create_app(ctx: CentralContext) -> Flask:
 
     @app.after_request
     def dashboard_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
         if not request.path.startswith("/api/"):
             response.headers.setdefault("X-Frame-Options", "DENY")
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
             response.headers.setdefault("Referrer-Policy", "same-origin")
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
+
+    @app.errorhandler(QueryError)
+    def query_error(exc: QueryError) -> Any:
+        """A filter, cursor or name no query can use is the request's fault: 400, never 500."""
+        return http_error(BadRequest(description=exc.message))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

@@ -191,6 +191,10 @@ def _sign_in() -> Any:
         )
     if not key or not password:
         return _form("Enter your user name and password.", None, name, 400)
+    if not users.NAME_PATTERN.fullmatch(key):  # no account has it: nothing to count or look up
+        invalid = Actor("(invalid name)", source)
+        audit.record(ctx.db, invalid, Action.LOGIN_FAILED, detail="not a possible user name")
+        return _form(WRONG, None, name, 401)
     until = lockout.locked_until(ctx.db, key)
     if until is not None:
         audit.record(ctx.db, Actor(key, source), Action.LOGIN_LOCKED, detail="account locked")
@@ -245,10 +249,25 @@ def change_password() -> Any:
     new = request.form.get("new_password", "")
     if new != request.form.get("confirm_password", ""):
         return _account_page("The two new passwords differ; nothing was changed.", 400)
+    # The same guards as the sign-in: a stolen session must not be a way to guess the
+    # password (or to lift a lock by changing it).
+    wait = ctx.login_limiter.acquire(request.remote_addr or "?")
+    if wait > 0:
+        return _account_page(
+            f"Too many password checks from this computer; wait {int(wait) + 1} s and try "
+            "again. Nothing was changed.",
+            429,
+        )
+    until = lockout.locked_until(ctx.db, user.name)
+    if until is not None:
+        audit.record(ctx.db, actor(), Action.LOGIN_LOCKED, detail="password change while locked")
+        return _account_page(_lock_notice(until) + " Nothing was changed.", 403)
     if users.check_login(ctx.db, user.name, request.form.get("current_password", "")).user is None:
-        lockout.record_failure(ctx.db, user.name, ctx.auth.lockout)
-        audit.record(ctx.db, actor(), Action.LOGIN_FAILED, detail="wrong current password")
-        return _account_page("The current password is wrong; nothing was changed.", 400)
+        until = lockout.record_failure(ctx.db, user.name, ctx.auth.lockout)
+        detail = "wrong current password" + ("; now locked" if until else "")
+        audit.record(ctx.db, actor(), Action.LOGIN_FAILED, detail=detail)
+        notice = f" {_lock_notice(until)}" if until else ""
+        return _account_page(f"The current password is wrong; nothing was changed.{notice}", 400)
     try:
         users.set_password(ctx.db, user.name, new, actor())
     except users.UserError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -64,12 +65,17 @@ class CentralContext:
     limits: IngestLimits
     metrics: CentralMetrics = field(default_factory=CentralMetrics)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    # Excel exports running at once in this process: each holds a web thread and a
+    # database connection for seconds, so more would starve /healthz and the pages.
+    max_exports: int = 2
     limiter: RateLimiter = field(init=False)
     login_limiter: RateLimiter = field(init=False)
+    export_slots: threading.BoundedSemaphore = field(init=False)
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.limits.rate_limit_per_minute, self.limits.rate_burst)
         self.login_limiter = RateLimiter(self.auth.login_rate_per_minute, self.auth.login_burst)
+        self.export_slots = threading.BoundedSemaphore(self.max_exports)
 
 
 def context() -> CentralContext:

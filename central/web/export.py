@@ -12,6 +12,8 @@ written to a spooled temporary file (memory up to 32 MiB, then disk) and
 streamed from there; its rows come from a server-side cursor, so a large
 export never sits in memory. A web export holds at most WEB_MAX_ROWS data
 rows (the Summary says when more matched); every signed-in user may export.
+At most `web.max_concurrent_exports` run at once per process; one more gets
+429 with Retry-After instead of a web thread (docs/security.md).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, request, send_file
+from werkzeug.exceptions import TooManyRequests
 
 from central import alarms
 from central.export import AlarmRow, write_workbook
@@ -33,6 +36,7 @@ bp = Blueprint("export", __name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WEB_MAX_ROWS = 250_000
+EXPORT_RETRY_S = 30
 SPOOL_BYTES = 32 * 1024 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -81,6 +85,13 @@ def download() -> Any:
         filters = Filters.from_query(request.args.items(multi=True))
     except QueryError as exc:
         abort(400, description=exc.message)
+    slots = context().export_slots
+    if not slots.acquire(blocking=False):
+        raise TooManyRequests(
+            "Other Excel exports are being written right now; try again in half a minute. "
+            "(IT: web.max_concurrent_exports sets how many may run at once.)",
+            retry_after=EXPORT_RETRY_S,
+        )
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - send_file closes it
     try:
         done = write_workbook(
@@ -95,6 +106,8 @@ def download() -> Any:
     except BaseException:
         spool.close()
         raise
+    finally:
+        slots.release()  # the workbook is written; sending it holds no database connection
     response = send_file(
         spool,
         mimetype=XLSX,

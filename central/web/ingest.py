@@ -11,6 +11,7 @@ import gzip
 import math
 import time
 import zlib
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import psycopg
@@ -25,6 +26,7 @@ from shared.protocol import (
     SUPPORTED_PROTOCOLS,
     Heartbeat,
     IngestBatch,
+    parse_batch,
 )
 
 bp = Blueprint("ingest", __name__, url_prefix="/api/v1")
@@ -122,9 +124,9 @@ def _check_json() -> None:
         fail(415, "unsupported_media_type", "Content-Type must be application/json.")
 
 
-def _parse(model: type[Any], data: bytes) -> Any:
+def _parse(parser: Callable[[bytes], Any], data: bytes) -> Any:
     try:
-        return model.model_validate_json(data)
+        return parser(data)
     except ValidationError as exc:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
         where = ".".join(str(p) for p in first.get("loc", ())) or "body"
@@ -160,7 +162,7 @@ def results() -> Any:
     started = time.perf_counter()
     owner = _station()
     _check_json()
-    batch: IngestBatch = _parse(IngestBatch, _body())
+    batch: IngestBatch = _parse(parse_batch, _body())
     _protocol(batch.protocol_version)
     _same_station(owner, batch.station_id)
     limits = context().limits
@@ -187,7 +189,7 @@ def results() -> Any:
 def heartbeat() -> Any:
     owner = _station()
     _check_json()
-    beat: Heartbeat = _parse(Heartbeat, _body())
+    beat: Heartbeat = _parse(Heartbeat.model_validate_json, _body())
     _protocol(beat.protocol_version)
     _same_station(owner, beat.station_id)
     try:

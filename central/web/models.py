@@ -58,6 +58,7 @@ DEFAULT_DAYS = 90
 SERIES_LIMIT = models.DEFAULT_SERIES_LIMIT  # units per model behind Cpk, charts and drift
 MIN_TREND_WINDOW, MAX_TREND_WINDOW = 20, 5000
 COMPARE_VALUES = compare.DEFAULT_VALUES_CAP
+MAX_LISTED_MODELS = 300  # rows of the model list; the others are reached by the model filter
 
 
 def _bad(message: str) -> QueryError:
@@ -204,13 +205,28 @@ class ModelRow:
     card: Scorecard | None  # None for files that named no model
 
 
+def listed_models(summaries: list[models.ModelSummary]) -> list[models.ModelSummary]:
+    """The MAX_LISTED_MODELS models with the most units, by name.
+
+    Model names come from stations (and from file names): a station that invents a
+    new one per file must not make the list, and its scorecards, grow without end.
+    """
+    if len(summaries) <= MAX_LISTED_MODELS:
+        return summaries
+    busiest = sorted(summaries, key=lambda s: (-s.counts.results, s.model or ""))
+    return sorted(busiest[:MAX_LISTED_MODELS], key=lambda s: s.model or "")
+
+
 @bp.get("/models")
 @login_required
 def model_list() -> Any:
     view = _view_or_400()
     db = context().db
-    summaries = models.model_summaries(db, view.filters)
-    latest = models_extra.latest_tracks_per_model(db, view.filters, SCORECARD_TRACKS)
+    every = models.model_summaries(db, view.filters)
+    summaries = listed_models(every)
+    latest = models_extra.latest_tracks_per_model(
+        db, view.filters, SCORECARD_TRACKS, only=[s.model for s in summaries if s.model]
+    )
     alarm_counts = models_extra.open_alarm_counts(db, view.filters.stations)
     rows = [
         ModelRow(
@@ -223,12 +239,13 @@ def model_list() -> Any:
         )
         for s in summaries
     ]
-    total = sum((s.counts for s in summaries), StatusCounts())
+    total = sum((s.counts for s in every), StatusCounts())
     return render_template(
         "models.html",
         view=view,
         rows=rows,
         total=total,
+        unlisted=len(every) - len(summaries),
         stations=[s.name for s in list_stations(db)],
         scorecard_tracks=SCORECARD_TRACKS,
         **HELPERS,

@@ -76,6 +76,7 @@ Source: "lta-agent-service.xml"; DestDir: "{app}"; Flags: ignoreversion; \
 ; Config, store, outbox, logs and kernel cache: never removed by the uninstaller.
 Name: "{commonappdata}\LaserTrimAnalyzer\agent"; Flags: uninsneveruninstall
 Name: "{commonappdata}\LaserTrimAnalyzer\agent\logs"; Flags: uninsneveruninstall
+Name: "{commonappdata}\LaserTrimAnalyzer\agent\kernel-cache"; Flags: uninsneveruninstall
 
 ; No [Run] or [UninstallRun] entries: the service is registered, started and
 ; stopped from [Code] (InstallService, CurUninstallStepChanged), where a failure
@@ -268,6 +269,9 @@ end;
 
 { The data folder: Modify for the service's account (store, logs, kernel cache), full
   control for SYSTEM and Administrators, nothing for Users (results are the plant's).
+  Cutting inheritance from ProgramData matters for the kernel cache above all: numba's
+  index there is a pickle the service loads, so whoever could write it would run code
+  as the service (docs/security.md).
   The config may hold the station token: SYSTEM, Administrators and the service's
   account (read) only. }
 procedure SetAcls();

@@ -233,7 +233,10 @@ def test_malformed_generic_variable_is_an_error(env: dict[str, str], name: str) 
 def test_unknown_key_from_environment(env: dict[str, str]) -> None:
     message = config_error(None, {**env, "LTA_CENTRAL_WEB__PORT": "80"}).message
     assert message.startswith('Unknown config key "web.port" from environment variable')
-    assert "known keys in [web]: bind, behind_tls_proxy." in message
+    assert (
+        "known keys in [web]: bind, behind_tls_proxy, max_request_header_bytes, "
+        "connection_limit, request_buffer_bytes, max_concurrent_exports." in message
+    )
 
 
 # --------------------------------------------------------------------------- bad values
