@@ -59,7 +59,7 @@ from tests.unit.test_central_ingest import (  # noqa: F401 - fixtures of that mo
 MIB = 1024 * 1024
 # What one refused request may allocate in central: a few copies of the (small) body.
 MEMORY_BOUND = 32 * MIB
-_HEADER = struct.Struct("<4s6I")
+_HEADER = struct.Struct("<4s7I")  # LTC2: seven array lengths
 
 
 def zeros_zlib(values: int) -> bytes:
@@ -77,9 +77,9 @@ def zeros_zlib(values: int) -> bytes:
 
 
 def curve_blob(points: int) -> bytes:
-    """A well-formed LTC1 blob of `points` zeros in each of its four required arrays."""
+    """A well-formed LTC2 blob of `points` zeros in each of its four required arrays."""
     absent = 0xFFFFFFFF
-    return _HEADER.pack(MAGIC, points, points, points, points, absent, absent) + zeros_zlib(
+    return _HEADER.pack(MAGIC, points, points, points, points, absent, absent, absent) + zeros_zlib(
         4 * points
     )
 
@@ -276,7 +276,7 @@ def _blob_header_mutations() -> st.SearchStrategy[Callable[[bytes], bytes]]:
         return lambda blob: blob[: _HEADER.size] + payload
 
     return st.one_of(
-        st.builds(relength, st.integers(0, 6), lengths),
+        st.builds(relength, st.integers(0, 7), lengths),
         st.builds(rebody, st.sampled_from([zeros_zlib(200_000), zeros_zlib(4_000_000), b""])),
         st.builds(lambda b: lambda blob: b, st.binary(max_size=64)),
     )
