@@ -28,6 +28,8 @@ from central import rollups
 def supersede(cur: psycopg.Cursor[Any], result_ids: list[UUID]) -> list[rollups.Key]:
     """Keep the stored revisions of these results and remove them; their rollup keys."""
     keys = rollups.keys_of(cur, result_ids)
+    # The row is deleted and COPYed again below: its revisions' reference is checked at commit.
+    cur.execute("SET CONSTRAINTS result_revisions_result DEFERRED")
     cur.execute(
         "INSERT INTO result_revisions (result_id, revision, analysed_at, received_at, "
         "agent_version, analysis_version, spec_version, status, reason, document) "

@@ -6,10 +6,12 @@ ALTER TABLE results ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE results ADD COLUMN revision_reason TEXT;
 
 -- The ingest replaces a result by deleting its row and COPYing the new one in the same
--- transaction, so the reference is checked at commit (DEFERRABLE); anything else that
--- deletes results must delete their revisions first (or TRUNCATE ... CASCADE).
+-- transaction, with this reference deferred to the commit (SET CONSTRAINTS, only there);
+-- anything else that deletes results must delete their revisions first (or TRUNCATE ...
+-- CASCADE): earlier verdicts are never lost by accident.
 CREATE TABLE result_revisions (
-    result_id UUID NOT NULL REFERENCES results (result_id) DEFERRABLE INITIALLY DEFERRED,
+    result_id UUID NOT NULL CONSTRAINT result_revisions_result
+        REFERENCES results (result_id) DEFERRABLE INITIALLY IMMEDIATE,
     revision INTEGER NOT NULL,
     analysed_at TIMESTAMPTZ NOT NULL,  -- when this revision was analysed on the station
     received_at TIMESTAMPTZ NOT NULL,
