@@ -299,3 +299,23 @@ def test_a_day_that_is_not_a_day_is_refused(capsys: pytest.CaptureFixture[str]) 
         main(["reanalyze", "--since", "03/06/2025"])
     assert stopped.value.code == 2
     assert "is not a day as YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_the_units_page_and_api_show_the_revision_and_why(
+    store: Store,
+    client,  # type: ignore[no-untyped-def]  # conftest's Flask test client on this store
+    tmp_path: Path,
+) -> None:
+    [path] = copy_real(tmp_path / "inbox", PASSING)
+    pk = record(store, as_old_agent(analyse_file(path)))
+    assert 'id="revision"' not in client.get(f"/units/{pk}").get_data(as_text=True)
+
+    reanalyse(store, ANALYSE, Options(reason="QA <asked>"))
+
+    page = client.get(f"/units/{pk}").get_data(as_text=True)
+    assert 'id="revision">1: QA &lt;asked&gt; (re-analysed: analysis 1 -&gt; 2' in page
+    body = client.get(f"/api/results/{pk}").get_json()
+    assert body["revision"] == 1 and body["revision_reason"].startswith("QA <asked>")
+    [earlier] = body["revisions"]
+    assert (earlier["revision"], earlier["status"], earlier["analysis_version"]) == (0, "Fail", "1")
+    assert body["status"] == "Pass" and body["analysis_version"] == "2"
