@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from agent.specs_file import load_spec_file
@@ -69,6 +70,28 @@ def build_parser() -> argparse.ArgumentParser:
     show = box_actions.add_parser("status", help="pending and dead-letter counts")
     show.add_argument("--config", type=Path, default=None, help="config file")
 
+    again = commands.add_parser(
+        "reanalyze",
+        help="analyse stored files again under today's analysis and specs; "
+        "a changed result becomes a new revision, synced to central",
+    )
+    again.add_argument("--config", type=Path, default=None, help="config file")
+    again.add_argument(
+        "--since",
+        type=_day,
+        default=None,
+        metavar="DATE",
+        help="only units made on or after this day, YYYY-MM-DD (test date, else analysis day)",
+    )
+    again.add_argument("--model", default=None, help="only this model")
+    again.add_argument("--reason", default=None, help="why, shown with every new revision")
+    again.add_argument(
+        "--dry-run", action="store_true", help="report what would change; store nothing"
+    )
+    again.add_argument(
+        "--workers", type=int, default=1, help="analysis processes (default 1: the station runs)"
+    )
+
     doctor = commands.add_parser(
         "doctor", help="check this station: config, folders, store, central, token, clock"
     )
@@ -81,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--bind", default="127.0.0.1:8710", help="host:port for the page")
     demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     return parser
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day as YYYY-MM-DD") from None
 
 
 def _settings(args: argparse.Namespace) -> AnalysisSettings:
@@ -172,6 +202,44 @@ def run_outbox(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_reanalyze(args: argparse.Namespace) -> int:
+    from agent import kernel_cache
+    from agent.config import load_config
+    from agent.reanalysis import Locator, Options, Outcome, isolated, reanalyse
+    from agent.store.store import Store
+
+    config = load_config(args.config)
+    try:
+        options = Options(
+            since=args.since,
+            model=args.model,
+            reason=args.reason,
+            dry_run=args.dry_run,
+            workers=max(1, args.workers),
+        )
+    except ValueError as exc:
+        print(f"lta-agent: {exc}", file=sys.stderr)
+        return EXIT_STARTUP_FAILED
+    locator = Locator(tuple(config.inbox.paths), config.inbox.archive_dir)
+
+    def show(outcome: Outcome) -> None:
+        if outcome.kind == "revised":
+            verb = "would revise" if args.dry_run else f"revision {outcome.revision}"
+            print(f"{verb}: {outcome.file_name}: {outcome.detail}", flush=True)
+        elif outcome.kind != "unchanged":
+            print(f"{outcome.kind}: {outcome.file_name}: {outcome.detail}", flush=True)
+
+    store = Store(config.database_path)
+    try:
+        cache = kernel_cache.worker_cache_dir(config.storage.data_dir)
+        with isolated(config.analysis_settings(), cache) as analyse:
+            summary = reanalyse(store, analyse, options, locator, on_outcome=show)
+    finally:
+        store.close()
+    print(("dry run, nothing stored: " if args.dry_run else "") + summary.line(), flush=True)
+    return EXIT_FILE_ERRORS if summary.problems else EXIT_OK
+
+
 def run_doctor_command(args: argparse.Namespace) -> int:
     from agent.doctor import exit_code, report, run_doctor
 
@@ -188,6 +256,7 @@ COMMANDS = {
     "init-config": run_init_config,
     "demo": run_demo_command,
     "doctor": run_doctor_command,
+    "reanalyze": run_reanalyze,
 }
 
 

@@ -4,7 +4,8 @@ The ids already stored are looked up first; only new rows are streamed with
 binary COPY, so a batch of 500 results costs a handful of round trips, and a
 result already stored (a resend after a lost acknowledgement) is reported as a
 duplicate, never stored twice. The primary key on result_id stays the last
-line of defence.
+line of defence. A stored result sent again with a higher revision (the station
+re-analysed it) replaces the stored one, which is kept (central/revisions.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
-from central import rollups
+from central import revisions, rollups
 from central.db import Database
 from shared.models import FileResult, document_json
 from shared.protocol import IngestBatch, IngestResponse, Rejected, StationResult
@@ -24,7 +25,8 @@ from shared.protocol import IngestBatch, IngestResponse, Rejected, StationResult
 STATION_LOCK_CLASS = 0x4C54  # advisory lock namespace for per-station ingest
 RESULT_COLUMNS = (
     "result_id, station_pk, sha256, file_name, status, system, model, serial, test_date, "
-    "analysed_at, error_code, agent_version, analysis_version, document"
+    "analysed_at, error_code, agent_version, analysis_version, document, revision, "
+    "revision_reason"
 )
 TRACK_COLUMNS = (
     "result_id, track_id, status, points, sigma_gradient, sigma_threshold, sigma_pass, "
@@ -49,6 +51,8 @@ RESULT_TYPES = (
     "text",
     "text",
     "jsonb",
+    "int4",
+    "text",
 )
 TRACK_TYPES = (
     *("uuid", "text", "text", "int4", "float8", "float8", "bool", "float8", "float8", "bool"),
@@ -99,11 +103,13 @@ def _result_row(entry: Screened, station_pk: int, agent_version: str) -> tuple[A
         r.model,
         r.serial,
         r.test_date,
-        r.analysed_at,
+        entry.item.first_analysed_at or r.analysed_at,  # a revision keeps its unit's time
         r.error.code if r.error else None,
         agent_version,
         r.analysis_version,
         Jsonb(entry.document, dumps=_as_is),
+        entry.item.revision,
+        entry.item.revision_reason,
     )
 
 
@@ -181,16 +187,21 @@ def store_batch(
         with db.pool.connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (STATION_LOCK_CLASS, station_pk))
             present = {
-                str(row[0])
+                str(row[0]): int(row[1])
                 for row in conn.execute(
-                    "SELECT result_id FROM results WHERE result_id = ANY(%s::uuid[])",
+                    "SELECT result_id, revision FROM results WHERE result_id = ANY(%s::uuid[])",
                     ([entry.item.result_id for entry in keep],),
                 )
             }
-            fresh = [entry for entry in keep if entry.item.result_id not in present]
+            # New results, and new revisions of stored ones (central/revisions.py).
+            fresh = [e for e in keep if e.item.revision > present.get(e.item.result_id, -1)]
+            newer = [UUID(e.item.result_id) for e in fresh if e.item.result_id in present]
             with conn.cursor() as cur:
+                replaced = revisions.supersede(cur, newer) if newer else []
                 if fresh:
                     copy_new(cur, fresh, station_pk, batch.agent_version)
+                if newer:
+                    rollups.refresh(cur, newer, replaced)
                 cur.execute("UPDATE stations SET last_seen_at = now() WHERE id = %s", (station_pk,))
     fresh_ids = {entry.item.result_id for entry in fresh}
     return IngestResponse(

@@ -253,6 +253,67 @@ def record(
         cur.execute(_upsert("rollup_fail_bins", _BIN_KEYS, _BIN_SUMS, _bins(_NEW_ONLY)), ids)
 
 
+# A rollup key: (station_pk, model or '', production day).
+Key = tuple[int, str, Any]
+
+_KEY_ROWS = sql.SQL(
+    "unnest(%(key_station)s::int8[], %(key_model)s::text[], %(key_day)s::date[]) "
+    "AS k(station_pk, model, day)"
+)
+_IN_KEYS = sql.SQL(
+    "WHERE EXISTS (SELECT 1 FROM {keys} WHERE r.station_pk = k.station_pk "
+    "AND COALESCE(r.model, '') = k.model AND r.made_at >= k.day AND r.made_at < k.day + 1)"
+).format(keys=_KEY_ROWS)
+
+
+def keys_of(cur: psycopg.Cursor[Any], result_ids: Sequence[UUID]) -> list[Key]:
+    """The rollup keys these stored results count in."""
+    cur.execute(
+        "SELECT DISTINCT station_pk, COALESCE(model, ''), made_at::date FROM results "
+        "WHERE result_id = ANY(%s)",
+        (list(result_ids),),
+    )
+    return [(int(row[0]), str(row[1]), row[2]) for row in cur.fetchall()]
+
+
+def refresh(cur: psycopg.Cursor[Any], result_ids: Sequence[UUID], old_keys: Sequence[Key]) -> None:
+    """Recompute the rollup rows of the keys replaced results counted in and their new
+    revisions count in (central/revisions.py), from the stored rows: exactly what a
+    rebuild gives them, however the revision moved a unit (another day, another model).
+
+    One station's keys only (its ingest holds the station's lock), a few days of one
+    or two models: a handful of index ranges, not a rebuild.
+    """
+    keys = sorted(set(old_keys) | set(keys_of(cur, result_ids)))
+    if not keys:
+        return
+    params = {
+        "key_station": [k[0] for k in keys],
+        "key_model": [k[1] for k in keys],
+        "key_day": [k[2] for k in keys],
+    }
+    for table in ("rollup_daily", "rollup_fail_bins"):
+        cur.execute(
+            sql.SQL(
+                "DELETE FROM {t} d USING {keys} WHERE d.station_pk = k.station_pk "
+                "AND d.model = k.model AND d.day = k.day"
+            ).format(t=sql.Identifier(table), keys=_KEY_ROWS),
+            params,
+        )
+    cur.execute(
+        sql.SQL("INSERT INTO rollup_daily ({}) {}").format(
+            _columns([*_DAILY_KEYS, *_DAILY_SUMS]), _daily(_IN_KEYS)
+        ),
+        params,
+    )
+    cur.execute(
+        sql.SQL("INSERT INTO rollup_fail_bins ({}) {}").format(
+            _columns([*_BIN_KEYS, *_BIN_SUMS]), _bins(_IN_KEYS)
+        ),
+        params,
+    )
+
+
 def rebuild(conn: psycopg.Connection[Any]) -> None:
     """Recompute every rollup from the stored rows (after a repair or a retention purge).
 

@@ -163,6 +163,14 @@ class StationResult(_Message):
     pass_curves: dict[str, CurveBlob] = Field(
         default_factory=dict, description="Per track: its intermediate passes' curves (LTP1)."
     )
+    # Re-analysis (`lta-agent reanalyze`, docs/decisions/0018-revisions.md): the same
+    # result_id with a higher revision replaces the stored one; equal or lower is a duplicate.
+    revision: Count = Field(default=0, description="0 = first analysis; n = n-th re-analysis.")
+    revision_reason: ErrorText | None = None
+    first_analysed_at: Instant | None = Field(
+        default=None,
+        description="Revisions > 0: when revision 0 was analysed (the unit's place in time).",
+    )
 
     @model_validator(mode="after")
     def _has_identity(self, info: ValidationInfo) -> StationResult:

@@ -133,6 +133,27 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE tracks ADD COLUMN theory BLOB
     """,
+    # 7: re-analysis (agent.reanalysis): a result's current revision (0 = first analysis)
+    # and why it was revised; the revisions it replaced, as documents (no curves: those
+    # are the file's, the same in every revision). results.analysed_at stays the first
+    # analysis time (the shift and retention key); a revision's own time is its document's.
+    """
+    ALTER TABLE results ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE results ADD COLUMN revision_reason TEXT;
+    CREATE TABLE result_revisions (
+        id INTEGER PRIMARY KEY,
+        result_pk INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+        revision INTEGER NOT NULL,
+        analysed_at TEXT NOT NULL,
+        analysis_version TEXT,
+        spec_version TEXT,
+        status TEXT NOT NULL,
+        reason TEXT,
+        document TEXT NOT NULL,
+        UNIQUE (result_pk, revision)
+    );
+    CREATE INDEX results_model ON results(model)
+    """,
 ]
 
 

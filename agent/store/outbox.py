@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from agent.store.codec import CURVE_COLUMNS, iso
+from agent.store.codec import CURVE_COLUMNS, iso, parse_iso
 from agent.store.database import transaction
 from shared.curves import pack_arrays
 from shared.models import FileResult
@@ -32,7 +32,8 @@ class OutboxItem:
 def pending(conn: sqlite3.Connection, limit: int) -> list[OutboxItem]:
     """The oldest pending results, ready to send (curves as blobs, straight from storage)."""
     rows = conn.execute(
-        "SELECT o.id AS outbox_id, r.id AS pk, r.result_id, r.document FROM outbox o "
+        "SELECT o.id AS outbox_id, r.id AS pk, r.result_id, r.document, r.revision, "
+        "r.revision_reason, r.analysed_at FROM outbox o "
         "JOIN results r ON r.id = o.result_pk WHERE o.state = 'pending' ORDER BY o.id LIMIT ?",
         (limit,),
     ).fetchall()
@@ -48,9 +49,21 @@ def pending(conn: sqlite3.Connection, limit: int) -> list[OutboxItem]:
             result=FileResult.model_validate_json(row["document"]),
             curves={t["track_id"]: pack_arrays(tuple(t[c] for c in CURVE_COLUMNS)) for t in tracks},
             pass_curves={t["track_id"]: t["pass_curves"] for t in tracks if t["pass_curves"]},
+            **_revision(row),
         )
         items.append(OutboxItem(int(row["outbox_id"]), row["result_id"], station))
     return items
+
+
+def _revision(row: sqlite3.Row) -> dict[str, object]:
+    """A re-analysed result says which revision it is (a first analysis sends nothing new)."""
+    if not row["revision"]:
+        return {}
+    return {
+        "revision": row["revision"],
+        "revision_reason": row["revision_reason"],
+        "first_analysed_at": parse_iso(row["analysed_at"]),
+    }
 
 
 def settle(

@@ -20,7 +20,7 @@ from shared.models import FileResult, Status, TrackResult
 SUMMARY_COLUMNS = (
     "r.id AS pk, r.result_id, f.sha256, r.file_name, r.status, r.model, r.serial, r.system, "
     "r.test_date, r.analysed_at, r.error_code, r.error_message, r.near_miss, r.is_anomaly, "
-    "r.history"
+    "r.history, r.revision, r.revision_reason"
 )
 TRACK_SUMMARY_COLUMNS = (
     "result_pk, track_id, status, points, sigma_gradient, sigma_threshold, linearity_error, "
@@ -179,3 +179,40 @@ def known_by_stat(conn: sqlite3.Connection, path: str, size: int, mtime_ns: int)
 
 def count_results(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+
+
+def revision_candidates(
+    conn: sqlite3.Connection,
+    after_pk: int,
+    limit: int,
+    since: str | None = None,
+    model: str | None = None,
+) -> list[dict[str, Any]]:
+    """Stored results to re-analyse, by pk after `after_pk` (keyset: a page costs the same
+    in a store of any size). `since` (YYYY-MM-DD) keeps units made that day or later: the
+    station's test date, else the day they were first analysed; `model` one model.
+    """
+    sql = (
+        "SELECT r.id AS pk, r.result_id, r.revision, r.document, f.sha256, f.path, f.size_bytes "
+        "FROM results r JOIN files f ON f.id = r.file_id WHERE r.id > ?"
+    )
+    params: list[Any] = [after_pk]
+    if model is not None:
+        sql += " AND r.model = ?"
+        params.append(model)
+    if since is not None:
+        sql += " AND COALESCE(r.test_date, r.analysed_at) >= ?"
+        params.append(since)
+    sql += " ORDER BY r.id LIMIT ?"
+    params.append(limit)
+    return _rows(conn, sql, params)
+
+
+def revisions(conn: sqlite3.Connection, pk: int) -> list[dict[str, Any]]:
+    """The earlier revisions of a result, newest first (without their documents)."""
+    return _rows(
+        conn,
+        "SELECT revision, analysed_at, analysis_version, spec_version, status, reason "
+        "FROM result_revisions WHERE result_pk = ? ORDER BY revision DESC",
+        (pk,),
+    )

@@ -101,6 +101,11 @@ def _insert_result(
         ),
     )
     result_pk = int(cursor.lastrowid or 0)
+    _insert_tracks(conn, result_pk, result)
+    return result_pk
+
+
+def _insert_tracks(conn: sqlite3.Connection, result_pk: int, result: FileResult) -> None:
     conn.executemany(
         "INSERT INTO tracks (result_pk, track_id, status, points, sigma_gradient, "
         "sigma_threshold, linearity_error, linearity_spec, optimal_offset, fail_points, "
@@ -127,4 +132,99 @@ def _insert_result(
             for t in result.tracks
         ],
     )
-    return result_pk
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A re-analysed result replacing the stored one (agent.reanalysis).
+
+    `previous` is the stored revision it was computed against: the write
+    happens only if the result is still at that revision (nobody revised it
+    meanwhile), so a revision is never lost or written twice.
+    """
+
+    result_pk: int
+    previous: int
+    result: FileResult
+    reason: str
+
+
+def record_revisions(conn: sqlite3.Connection, revisions: list[Revision]) -> list[int]:
+    """Store new revisions in one transaction; returns the pks actually revised.
+
+    For each: the stored document moves to result_revisions, the result row
+    takes the new verdict and figures (its first-analysis time, history flag,
+    file and result id stay), the tracks are rewritten, and the outbox row is
+    queued again under a new id (a sync that is sending the old revision right
+    now settles an id that no longer exists, so the new one is still sent).
+    """
+    revised: list[int] = []
+    with transaction(conn):
+        for item in revisions:
+            old = conn.execute(
+                "SELECT revision, revision_reason, status, document FROM results "
+                "WHERE id = ? AND revision = ?",
+                (item.result_pk, item.previous),
+            ).fetchone()
+            if old is None:
+                continue
+            stored = FileResult.model_validate_json(old["document"])
+            conn.execute(
+                "INSERT INTO result_revisions (result_pk, revision, analysed_at, "
+                "analysis_version, spec_version, status, reason, document) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    item.result_pk,
+                    old["revision"],
+                    iso(stored.analysed_at),
+                    stored.analysis_version,
+                    stored.spec_version,
+                    old["status"],
+                    old["revision_reason"],
+                    old["document"],
+                ),
+            )
+            r = item.result
+            conn.execute(
+                "UPDATE results SET revision = ?, revision_reason = ?, status = ?, system = ?, "
+                "model = ?, serial = ?, test_date = ?, error_code = ?, error_message = ?, "
+                "near_miss = ?, is_anomaly = ?, document = ? WHERE id = ?",
+                (
+                    item.previous + 1,
+                    item.reason,
+                    r.status.value,
+                    r.system,
+                    r.model,
+                    r.serial,
+                    r.test_date.isoformat() if r.test_date else None,
+                    r.error.code if r.error else None,
+                    r.error.message if r.error else None,
+                    int(any(t.near_miss for t in r.tracks)),
+                    int(any(t.is_anomaly for t in r.tracks)),
+                    document(r),
+                    item.result_pk,
+                ),
+            )
+            conn.execute("DELETE FROM tracks WHERE result_pk = ?", (item.result_pk,))
+            _insert_tracks(conn, item.result_pk, r)
+            _queue_again(conn, item.result_pk, iso(r.analysed_at))
+            revised.append(item.result_pk)
+    return revised
+
+
+def _queue_again(conn: sqlite3.Connection, result_pk: int, created_at: str) -> None:
+    """The result's outbox row, pending again under a new id, last in the queue.
+
+    A new id (never the old one, nor any id in use), because the sync job settles
+    rows by id: its answer for the revision it was sending must not settle this one.
+    """
+    cursor = conn.execute(
+        "UPDATE outbox SET id = (SELECT MAX(id) + 1 FROM outbox), state = 'pending', "
+        "created_at = ?, attempts = 0, last_error = NULL, delivered_at = NULL "
+        "WHERE result_pk = ?",
+        (created_at, result_pk),
+    )
+    if cursor.rowcount == 0:
+        conn.execute(
+            "INSERT INTO outbox (result_pk, created_at) VALUES (?, ?)", (result_pk, created_at)
+        )

@@ -54,4 +54,9 @@ def result(key: str) -> Any:
     body.update(
         {"pk": pk, "result_id": meta["result_id"], "station_id": context().runtime.station_id}
     )
+    body.update(  # re-analysis (agent.reanalysis): 0 = first analysis; earlier ones newest first
+        revision=meta["revision"],
+        revision_reason=meta["revision_reason"],
+        revisions=reads.revisions(conn, int(meta["pk"])),
+    )
     return jsonify(body)

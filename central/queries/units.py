@@ -19,14 +19,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
 from psycopg import sql
 
+from central import revisions
 from central.db import Database
 from central.queries.filters import Filters, QueryError, QueryErrorCode
+from central.revisions import RevisionRow
 from shared.curves import attach_passes, unpack_curve
 from shared.models import FileResult, TrackResult
 
@@ -59,6 +61,9 @@ class Unit:
     agent_version: str | None
     result: FileResult  # with every track's curve and every pass's curve attached
     retrims: list[UnitRow]  # same model and serial, oldest first, this unit included
+    revision: int = 0  # 0 = first analysis (central/revisions.py)
+    revision_reason: str | None = None
+    revisions: list[RevisionRow] = field(default_factory=list)  # earlier ones, newest first
 
 
 _ROW = (
@@ -179,7 +184,8 @@ def unit(db: Database, result_id: UUID) -> Unit | None:
     with db.pool.connection() as conn:
         found = conn.execute(
             sql.SQL(
-                "SELECT {row}, r.received_at, r.agent_version, r.document FROM results r "
+                "SELECT {row}, r.received_at, r.agent_version, r.document, r.revision, "
+                "r.revision_reason FROM results r "
                 "JOIN stations s ON s.id = r.station_pk WHERE r.result_id = %s"
             ).format(row=sql.SQL(_ROW)),
             (result_id,),
@@ -194,6 +200,7 @@ def unit(db: Database, result_id: UUID) -> Unit | None:
             )
         }
         row = UnitRow(*found[:8])
+        earlier = revisions.earlier(conn, result_id) if found[11] else []
         retrims: list[UnitRow] = []
         if row.serial is not None:
             retrims = [
@@ -215,4 +222,7 @@ def unit(db: Database, result_id: UUID) -> Unit | None:
         agent_version=found[9],
         result=document.model_copy(update={"tracks": tracks}),
         retrims=retrims,
+        revision=found[11],
+        revision_reason=found[12],
+        revisions=earlier,
     )
