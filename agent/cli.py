@@ -84,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="only units made on or after this day, YYYY-MM-DD (test date, else analysis day)",
     )
     again.add_argument("--model", default=None, help="only this model")
+    again.add_argument(
+        "--specs",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="model specs to judge by (default: the config's analysis.specs_file)",
+    )
     again.add_argument("--reason", default=None, help="why, shown with every new revision")
     again.add_argument(
         "--dry-run", action="store_true", help="report what would change; store nothing"
@@ -221,6 +228,13 @@ def run_reanalyze(args: argparse.Namespace) -> int:
         print(f"lta-agent: {exc}", file=sys.stderr)
         return EXIT_STARTUP_FAILED
     locator = Locator(tuple(config.inbox.paths), config.inbox.archive_dir)
+    settings = config.analysis_settings()
+    if args.specs is not None:
+        try:
+            settings = settings.model_copy(update={"specs": load_spec_file(args.specs)})
+        except SpecFileError as exc:
+            print(f"lta-agent reanalyze: {exc.message}", file=sys.stderr)
+            return EXIT_USAGE
 
     def show(outcome: Outcome) -> None:
         if outcome.kind == "revised":
@@ -232,7 +246,7 @@ def run_reanalyze(args: argparse.Namespace) -> int:
     store = Store(config.database_path)
     try:
         cache = kernel_cache.worker_cache_dir(config.storage.data_dir)
-        with isolated(config.analysis_settings(), cache) as analyse:
+        with isolated(settings, cache) as analyse:
             summary = reanalyse(store, analyse, options, locator, on_outcome=show)
     finally:
         store.close()

@@ -260,7 +260,6 @@ def _write(store: Store, revisions: list[writes.Revision]) -> list[int]:
 @contextmanager
 def isolated(settings: AnalysisSettings, kernel_cache_dir: Path | None = None) -> Iterator[Analyse]:
     """The supervised worker (agent.isolation), one per thread, as `analyse`."""
-    from agent.batch import _start_method
     from agent.isolation import IsolatedAnalyser
 
     local = threading.local()
@@ -271,7 +270,9 @@ def isolated(settings: AnalysisSettings, kernel_cache_dir: Path | None = None) -
         analyser = getattr(local, "analyser", None)
         if analyser is None:
             analyser = IsolatedAnalyser(
-                settings, start_method=_start_method(), kernel_cache_dir=kernel_cache_dir
+                settings,
+                start_method="fork",  # agent.seam gives spawn where there is no fork
+                kernel_cache_dir=kernel_cache_dir,
             )
             local.analyser = analyser
             with lock:

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from agent.analysis.file import analyse_content, analyse_file
-from agent.cli import main
+from agent.cli import EXIT_USAGE, main
 from agent.reanalysis import Locator, Options, comparable, reanalyse
+from agent.specs_file import load_spec_file
 from agent.store import outbox, reads, writes
 from agent.store.database import transaction
 from agent.store.store import Store
@@ -319,3 +320,38 @@ def test_the_units_page_and_api_show_the_revision_and_why(
     [earlier] = body["revisions"]
     assert (earlier["revision"], earlier["status"], earlier["analysis_version"]) == (0, "Fail", "1")
     assert body["status"] == "Pass" and body["analysis_version"] == "2"
+
+
+def test_reanalyze_under_a_spec_file_records_its_version_and_refuses_a_bad_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, inbox = tmp_path / "data", tmp_path / "inbox"
+    (kept,) = copy_real(inbox, "8555_54_TEST DATA_9-3-2022_1-09 PM.xls")
+    config = tmp_path / "agent.toml"
+    config.write_text(f'[storage]\ndata_dir = "{data}"\n[inbox]\npaths = ["{inbox}"]\n')
+    specs = tmp_path / "specs.csv"
+    specs.write_text("model,policy\n8555,strict\n")
+    monkeypatch.delenv("LTA_AGENT_CONFIG", raising=False)
+    store = Store(data / "agent.sqlite")
+    try:
+        pk = record(store, analyse_file(kept))  # today's analysis, the station's rules
+    finally:
+        store.close()
+
+    code = main(["reanalyze", "--config", str(config), "--specs", str(specs)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "revision 1: " + kept.name in out
+    store = Store(data / "agent.sqlite")
+    try:
+        stored = FileResult.model_validate_json(row(store, pk)["document"])
+    finally:
+        store.close()
+    assert stored.spec_version == load_spec_file(specs).version
+    assert {t.adjustment.policy for t in stored.tracks if t.adjustment} == {"strict"}
+
+    specs.write_text("model,policy\n8555,lenient\n")
+    code = main(["reanalyze", "--config", str(config), "--specs", str(specs)])
+    out, err = capsys.readouterr()
+    assert code == EXIT_USAGE and out == ""
+    assert "specs.csv row 2, column policy" in err
