@@ -37,6 +37,7 @@ from agent.analysis import linearity
 # Branch and bound over k: the deepest stack it may need, and the width (relative to
 # |k|) under which a piece is solved by sweeps however many lines survive.
 MAX_PIECES = 256
+SWEEP_SHARE = 1.0 / 16.0
 NARROWEST = 1e-9
 
 
@@ -407,11 +408,12 @@ def fewest_failures(
     lo, hi, live, dead = _base_lines(errors, theory, upper, lower, judged)
     best_k = _clamp_zero(k_lo, k_hi)
     best = linearity.fewest_at(errors, theory, upper, lower, best_k, judged)[1]
-    if k_start != best_k:
-        fails = linearity.fewest_at(errors, theory, upper, lower, k_start, judged)[1]
-        if fails < best:
-            best_k = k_start
-            best = fails
+    for k in (k_start, k_lo, k_hi):  # the widest rotation, then the window's ends
+        if k != best_k:
+            fails = linearity.fewest_at(errors, theory, upper, lower, k, judged)[1]
+            if fails < best:
+                best_k = k
+                best = fails
     lows = np.empty(MAX_PIECES)
     highs = np.empty(MAX_PIECES)
     lows[0] = k_lo
@@ -429,8 +431,13 @@ def fewest_failures(
             best_k = mid
             best = fails
         narrow = b - a <= NARROWEST * max(1.0, abs(a), abs(b)) or top + 2 > MAX_PIECES
-        most = n_lines_limit(lo.size) if not narrow else lo.size
-        solved, piece, sa, sb = _solve_piece(lo, hi, theory, live, a, b, best - dead, most)
+        # Sweeps pay only once a piece is small against the window: first split.
+        solved = False
+        piece = 0
+        sa = sb = 0.0
+        if narrow or b - a <= (k_hi - k_lo) * SWEEP_SHARE:
+            most = n_lines_limit(lo.size) if not narrow else lo.size
+            solved, piece, sa, sb = _solve_piece(lo, hi, theory, live, a, b, best - dead, most)
         if solved:
             if dead + piece < best:
                 for k in (_clamp_zero(sa, sb), 0.5 * (sa + sb)):
@@ -454,7 +461,7 @@ def fewest_failures(
 @njit(cache=True)
 def n_lines_limit(n: int) -> int:
     """Lines worth sweeping in one piece before splitting it is cheaper."""
-    return 16 + n // 64
+    return 64 + n // 16
 
 
 @njit(cache=True)
