@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from central.web.context import CentralContext
+from shared import page_templates
 
 
 def create_app(ctx: CentralContext) -> Flask:
@@ -20,6 +21,7 @@ def create_app(ctx: CentralContext) -> Flask:
 
     app = Flask(__name__)
     app.extensions["lta-central"] = ctx
+    page_templates.install(app)
     app.config["MAX_CONTENT_LENGTH"] = ctx.limits.max_body_bytes
     if ctx.auth.behind_tls_proxy:
         # One proxy hop: its X-Forwarded-For is the client (audit log), -Proto says https.
