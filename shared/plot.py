@@ -312,14 +312,15 @@ def _adjustment_parts(
     offset: float,
     unit: str = "",
     rotation_drawn: bool = True,
-    short: bool = False,
+    shorter: int = 0,
 ) -> list[str]:
+    """The legend's words; `shorter` 1 drops the angles, 2 also shortens the rows left out."""
     words = [f"offset {signed(offset)}"]
     rotation = rotation_words(adjustment, unit)
-    if rotation is not None and (short or not rotation_drawn):
+    if rotation is not None and (shorter or not rotation_drawn):
         rotation = rotation.split(" (")[0] + ("" if rotation_drawn else " (not drawn)")
     left_out = left_out_words(adjustment)
-    if left_out is not None and short and adjustment is not None:
+    if left_out is not None and shorter > 1 and adjustment is not None:
         left_out = f"{len(adjustment.excluded_points)} left out"
     return words + [text for text in (rotation, left_out) if text is not None]
 
@@ -335,9 +336,11 @@ def legend_variants(
     """The chart's legend, longest first; the chart shows the first that fits its width."""
     head = [f"{fails} outside"] if fails else []
     tail = ["faint: untrimmed"] if untrimmed else []
-    full = _adjustment_parts(adjustment, offset, unit, rotation_drawn)
-    short = _adjustment_parts(adjustment, offset, unit, rotation_drawn, short=True)
-    variants = [head + full + tail, head + full, head + short]
+    full, shorter, shortest = (
+        _adjustment_parts(adjustment, offset, unit, rotation_drawn, level) for level in range(3)
+    )
+    variants = [head + full + tail, head + full, head + shorter + tail, head + shorter]
+    variants.append(head + shortest)
     return list(dict.fromkeys(LEGEND_SEPARATOR.join(v) for v in variants))
 
 

@@ -665,3 +665,18 @@ def test_unit_page_has_the_adjustment_block_per_track(client: FlaskClient, store
     assert html.count('<div class="adjustment" data-track="TRK') == 2
     assert html.count("<dt>Left-out points (from 0)</dt><dd>0, 342</dd>") == 2
     assert "Why it is not a plain pass" in html
+
+
+def test_a_result_from_before_adjustments_were_recorded_says_so(
+    client: FlaskClient, store: Store
+) -> None:
+    (path,) = [p for p in IN_REPO.glob("*.xls") if p.name.startswith("8555_54")]
+    result = analyse_file(path)
+    bare = {"adjustment": None, "strict": None, "reasons": []}
+    old = result.model_copy(update={"tracks": [t.model_copy(update=bare) for t in result.tracks]})
+    store.record(old, STATION, datetime.now(UTC), None)
+    status_page = client.get("/").get_data(as_text=True)
+    assert 'id="judged"' not in status_page and len(svgs_in(status_page)) == 2
+    assert 'r-marks"></span>' in client.get("/partials/recent").get_data(as_text=True)
+    unit_page = client.get("/units/1").get_data(as_text=True)
+    assert unit_page.count("Not recorded: this result was analysed before") == 2
