@@ -34,6 +34,10 @@ TICK_FONT = 22
 CHAR_WIDTH = 12.6  # average advance of a TICK_FONT digit, for sizing the left margin
 FAIL_RADIUS = 6
 TARGET_TICKS = 6
+AXIS_TITLE = "error vs position"
+LEGEND_SEPARATOR = "  ·  "
+LEGEND_CHAR_WIDTH = 13.2  # average advance of a bold TICK_FONT character (the legend)
+LEGEND_GAP = 16  # between the axis title and the legend, and at the frame's edge
 # A limit point is left out only when it is this close (viewBox units) to the line
 # through its neighbours: exact straight stretches collapse, curves stay as drawn.
 COLLINEAR_TOLERANCE = 1e-6
@@ -232,21 +236,124 @@ def _adjustment_arrays(
     return adjustment.k, _array(theory, n), excluded
 
 
-def adjustment_words(adjustment: Adjustment | None, offset: float) -> str:
-    """'offset +0.0079 · rotated +0.31 % (angle 48.15 -> 48.30) · 2 rows left out'."""
+# How an angle reads: degrees on rotary pots, inches (a stroke) on linear ones.
+ANGLE_UNITS = {"deg": "°", "in": " in"}
+
+
+def angle_unit(track: TrackResult) -> str:
+    """'°', ' in' or '' (unknown): the unit of the track's electrical angle or stroke."""
+    spec = track.station_spec
+    unit = spec.position_unit if spec is not None else None
+    return ANGLE_UNITS.get(unit, "") if unit else ""
+
+
+def plain_number(value: float | None, max_decimals: int = 4) -> str:
+    """A value as the file states it: '92', '54.5', '340.787' (no trailing zeros, no '-0')."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    text = f"{value:.{max_decimals}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def _angle_decimals(nominal: float) -> int:
+    """Decimals to show a rotated angle with: the nominal's own, at least 2, at most 4."""
+    stated = plain_number(nominal)
+    decimals = len(stated.split(".")[1]) if "." in stated else 0
+    return min(4, max(2, decimals))
+
+
+def rotation_words(adjustment: Adjustment | None, unit: str = "") -> str | None:
+    """'rotated +0.31 % (angle 48.15° → 48.30°)', or None when the verdict did not rotate.
+
+    The percentage is k (the adjusted error is e + t*k + c); the angles are the
+    nominal A and A/(1-k), the angle setting that gives the same theory line.
+    """
+    if adjustment is None or adjustment.k == 0.0:
+        return None
+    percent = adjustment.k * 100.0
+    shown = f"{percent:+.2f}" if abs(percent) >= 0.01 else signed(percent, 2)
+    text = f"rotated {shown} %"
+    angles = angle_change(adjustment, unit)
+    return f"{text} (angle {angles})" if angles else text
+
+
+def angle_change(adjustment: Adjustment, unit: str = "") -> str | None:
+    """'48.15° → 48.30°': the nominal angle and the adjusted one, to the nominal's decimals."""
+    nominal, adjusted = adjustment.angle_nominal, adjustment.angle_adjusted
+    if nominal is None or adjusted is None:
+        return None
+    decimals = _angle_decimals(nominal)
+    return f"{nominal:.{decimals}f}{unit} → {adjusted:.{decimals}f}{unit}"
+
+
+def left_out_words(adjustment: Adjustment | None) -> str | None:
+    """'1 + 1 end rows left out' (first + last), '3 rows left out', or None."""
+    if adjustment is None or not adjustment.excluded_points:
+        return None
+    count = len(adjustment.excluded_points)
+    start, end = adjustment.excluded_start, adjustment.excluded_end
+    if start + end == count:
+        return f"{start} + {end} end rows left out"
+    return f"{count} row{'s' if count != 1 else ''} left out"
+
+
+def adjustment_words(
+    adjustment: Adjustment | None, offset: float, unit: str = "", rotation_drawn: bool = True
+) -> str:
+    """'offset +0.0079 · rotated +0.31 % (angle 48.15° → 48.30°) · 1 + 1 end rows left out'.
+
+    Without the theory line a rotation cannot be drawn; the legend then says so.
+    """
+    return LEGEND_SEPARATOR.join(_adjustment_parts(adjustment, offset, unit, rotation_drawn))
+
+
+def _adjustment_parts(
+    adjustment: Adjustment | None,
+    offset: float,
+    unit: str = "",
+    rotation_drawn: bool = True,
+    shorter: int = 0,
+) -> list[str]:
+    """The legend's words; `shorter` 1 drops the angles, 2 also shortens the rows left out."""
     words = [f"offset {signed(offset)}"]
-    if adjustment is not None and adjustment.k != 0.0:
-        text = f"rotated {adjustment.k * 100:+.2f} %"
-        if adjustment.angle_nominal is not None and adjustment.angle_adjusted is not None:
-            text += (
-                f" (angle {format_number(adjustment.angle_nominal, 5)} -> "
-                f"{format_number(adjustment.angle_adjusted, 5)})"
-            )
-        words.append(text)
-    left_out = len(adjustment.excluded_points) if adjustment is not None else 0
-    if left_out:
-        words.append(f"{left_out} row{'s' if left_out != 1 else ''} left out")
-    return "   ·   ".join(words)
+    rotation = rotation_words(adjustment, unit)
+    if rotation is not None and (shorter or not rotation_drawn):
+        rotation = rotation.split(" (")[0] + ("" if rotation_drawn else " (not drawn)")
+    left_out = left_out_words(adjustment)
+    if left_out is not None and shorter > 1 and adjustment is not None:
+        left_out = f"{len(adjustment.excluded_points)} left out"
+    return words + [text for text in (rotation, left_out) if text is not None]
+
+
+def legend_variants(
+    adjustment: Adjustment | None,
+    offset: float,
+    unit: str = "",
+    rotation_drawn: bool = True,
+    fails: int = 0,
+    untrimmed: bool = False,
+) -> list[str]:
+    """The chart's legend, longest first; the chart shows the first that fits its width."""
+    head = [f"{fails} outside"] if fails else []
+    tail = ["faint: untrimmed"] if untrimmed else []
+    full, shorter, shortest = (
+        _adjustment_parts(adjustment, offset, unit, rotation_drawn, level) for level in range(3)
+    )
+    variants = [head + full + tail, head + full, head + shorter + tail, head + shorter]
+    variants.append(head + shortest)
+    return list(dict.fromkeys(LEGEND_SEPARATOR.join(v) for v in variants))
+
+
+def _fit_legend(variants: list[str], room: float) -> tuple[str, bool, bool]:
+    """(legend, whether the axis title still fits beside it, whether it must be squeezed)."""
+    beside_title = room - len(AXIS_TITLE) * CHAR_WIDTH - 2 * LEGEND_GAP
+    for text in variants:
+        if len(text) * LEGEND_CHAR_WIDTH <= beside_title:
+            return text, True, False
+    for text in variants:
+        if len(text) * LEGEND_CHAR_WIDTH <= room:
+            return text, False, False
+    return variants[-1], False, True
 
 
 def message_svg(text: str, width: int = 800, height: int = 360) -> Markup:
@@ -270,6 +377,7 @@ def track_svg(
     show_untrimmed: bool = False,
     label: str = "",
     adjustment: Adjustment | None = None,
+    unit: str = "",
 ) -> Markup:
     """The error curve as judged (offset and rotation applied) inside its spec band, as SVG.
 
@@ -369,14 +477,19 @@ def track_svg(
         )
         parts.append(f'<g class="fail-pts">{dots}</g>')
     parts.extend(labels)
-    legend = adjustment_words(adjustment, c)
-    if fails.size:
-        legend = f"{fails.size} outside   ·   {legend}"
-    if has_untrimmed:
-        legend += "   ·   faint: untrimmed"
+    variants = legend_variants(
+        adjustment, c, unit, theory is not None, int(fails.size), has_untrimmed
+    )
+    legend, with_title, squeeze = _fit_legend(variants, box[2] - box[0])
     title_y = PAD_TOP - 12
-    parts.append(f'<text class="axis-title" x="{box[0]}" y="{title_y}">error vs position</text>')
-    parts.append(f'<text class="offset" x="{box[2]}" y="{title_y}" text-anchor="end">')
+    if with_title:
+        parts.append(f'<text class="axis-title" x="{box[0]}" y="{title_y}">{AXIS_TITLE}</text>')
+    fit = (
+        f' textLength="{round(box[2] - box[0], 1)}" lengthAdjust="spacingAndGlyphs"'
+        if squeeze
+        else ""
+    )
+    parts.append(f'<text class="offset" x="{box[2]}" y="{title_y}" text-anchor="end"{fit}>')
     parts.append(f"{escape(legend)}</text></svg>")
     # Safe: numbers we formatted, constant markup, and escape()d text (label, legend).
     return Markup("".join(parts))  # noqa: S704
@@ -399,4 +512,5 @@ def track_chart(track: TrackResult, size: tuple[int, int], show_untrimmed: bool 
         show_untrimmed=show_untrimmed,
         label=f"{track.track_id} error curve",
         adjustment=track.adjustment,
+        unit=angle_unit(track),
     )

@@ -4,9 +4,10 @@ Shared by the station's unit page and central's, so both read a pass alike.
 
 The process engineer reads how the error curve and the fail count changed
 from the untrimmed measurement through each laser pass to the final one.
-Each pass is drawn with its own optimal offset inside the track's band (a
-station keeps the band between passes; where a pass has another length its
-curve is drawn without a band rather than against the wrong limits).
+Each pass is drawn as its own verdict judged it (its offset and rotation, its
+rows left out hollow) inside the track's band (a station keeps the band and
+the theory line between passes; where a pass has another length its curve is
+drawn without a band rather than against the wrong limits).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from markupsafe import Markup
 
 from shared.models import TrackCurve, TrackResult, TrimPass
-from shared.plot import message_svg, track_svg
+from shared.plot import angle_unit, message_svg, track_svg
 
 PASS_CHART = (720, 330)
 
@@ -44,6 +45,7 @@ def _chart(track: TrackResult, entry: TrimPass) -> Markup:
         errors=entry.curve.errors,
         upper=track.curve.upper if same_band else [None] * n,
         lower=track.curve.lower if same_band else [None] * n,
+        theory=_pass_theory(track, entry, n) if same_band else None,
     )
     return track_svg(
         curve,
@@ -51,7 +53,30 @@ def _chart(track: TrackResult, entry: TrimPass) -> Markup:
         width=width,
         height=height,
         label=f"{track.track_id} {pass_label(entry)} error curve",
+        adjustment=entry.adjustment,
+        unit=angle_unit(track),
     )
+
+
+def _pass_theory(track: TrackResult, entry: TrimPass, n: int) -> list[float] | None:
+    """The pass's theory volts, from the final sheet's: the rotation's lever for its chart.
+
+    A station may change the angle setting between passes (8506A: 340.0, then
+    340.6). Theory volts go with 1/A (DOMAIN.md: a theory line recomputed at A'
+    changes every error by t*k, k = 1 - A/A'), so the final sheet's line at A_final
+    is the pass's at A_pass times A_final/A_pass. None when either angle is unknown.
+    """
+    theory = track.curve.theory if track.curve is not None else None
+    if theory is None or len(theory) != n:
+        return None
+    final = track.adjustment.angle_nominal if track.adjustment else None
+    own = entry.adjustment.angle_nominal if entry.adjustment else None
+    if final == own:
+        return theory
+    if not final or not own:
+        return None
+    scale = final / own
+    return [value * scale for value in theory]
 
 
 def pass_views(track: TrackResult) -> list[dict[str, Any]]:

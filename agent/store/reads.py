@@ -28,6 +28,18 @@ TRACK_SUMMARY_COLUMNS = (
 )
 # Built from constants only; every value goes through a placeholder.
 SUMMARY_SQL = f"SELECT {SUMMARY_COLUMNS} FROM results r JOIN files f ON f.id = r.file_id"  # noqa: S608
+# How each track's verdict was reached, read from the stored document (null before
+# spec-aware verdicts): rotation k, rows left out, the strict verdict beside it.
+ADJUSTMENT_SQL = """
+    SELECT r.id AS result_pk, json_extract(t.value, '$.track_id') AS track_id,
+           json_extract(t.value, '$.adjustment.k') AS k,
+           json_array_length(t.value, '$.adjustment.excluded_points') AS left_out,
+           json_extract(t.value, '$.strict.linearity_pass') AS strict_pass,
+           json_extract(t.value, '$.strict.fail_points') AS strict_fail_points,
+           json_extract(t.value, '$.linearity_pass') AS linearity_pass
+    FROM results r, json_each(r.document, '$.tracks') t
+    WHERE r.id IN ({marks})
+"""
 COUNTED = (Status.PASS, Status.WARNING, Status.FAIL, Status.ERROR)
 
 
@@ -84,7 +96,35 @@ def recent(
         pks,
     ):
         tracks[track.pop("result_pk")].append(track)
+    _add_adjustments(conn, pks, marks, tracks)
     return [_summary(row, tracks[row["pk"]]) for row in rows]
+
+
+def _add_adjustments(
+    conn: sqlite3.Connection,
+    pks: list[int],
+    marks: str,
+    tracks: dict[int, list[dict[str, Any]]],
+) -> None:
+    """Each track's `rotated`, `left_out` and strict verdict (`strict_pass`, None when the
+    result predates them, `strict_differs` when its linearity verdict is not the strict one)."""
+    found = {
+        (row["result_pk"], row["track_id"]): row
+        for row in _rows(conn, ADJUSTMENT_SQL.format(marks=marks), pks)
+    }
+    for pk, items in tracks.items():
+        for track in items:
+            row = found.get((pk, track["track_id"]), {})
+            strict_pass, judged_pass = row.get("strict_pass"), row.get("linearity_pass")
+            track["rotated"] = bool(row.get("k"))
+            track["left_out"] = row.get("left_out") or 0
+            track["strict_pass"] = None if strict_pass is None else bool(strict_pass)
+            track["strict_fail_points"] = row.get("strict_fail_points")
+            track["strict_differs"] = (
+                strict_pass is not None
+                and judged_pass is not None
+                and bool(strict_pass) != bool(judged_pass)
+            )
 
 
 def latest(conn: sqlite3.Connection) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from agent.web.context import AgentContext
-from shared import trim_history
+from shared import page_templates, trim_history
 from shared.untrusted import template_text
 
 
@@ -25,6 +25,7 @@ def create_app(ctx: AgentContext) -> Flask:
     app.jinja_env.finalize = template_text
     security.init_app(app, security.HostAllowList(ctx.allowed_hosts))
     app.add_template_global(trim_history.pass_views, "trim_passes")
+    page_templates.install(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)

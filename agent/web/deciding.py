@@ -62,3 +62,13 @@ def verdict_detail(tracks: list[dict[str, Any]]) -> dict[str, Any] | None:
         "margin": None if failing else _finite(track.get("margin_to_spec")),
         "sigma_high": sigma is not None and threshold is not None and sigma > threshold,
     }
+
+
+def adjustment_marks(tracks: list[dict[str, Any]]) -> dict[str, bool]:
+    """The recent list's badges: the verdict rotated a theory line, left rows out, or
+    differs from the strict one (offset only, every point) on some track."""
+    return {
+        "rotated": any(t.get("rotated") for t in tracks),
+        "left_out": any(t.get("left_out") for t in tracks),
+        "strict_differs": any(t.get("strict_differs") for t in tracks),
+    }

@@ -19,8 +19,9 @@ from flask import Blueprint, render_template, url_for
 
 from agent.store import reads
 from agent.web.context import AgentContext, context
-from agent.web.deciding import verdict_detail
+from agent.web.deciding import adjustment_marks, verdict_detail
 from agent.web.status import build_status
+from shared.explain import explain
 from shared.models import FileResult, Status, TrackResult
 from shared.plot import format_number, signed, track_chart
 
@@ -152,7 +153,7 @@ def sigma_gauge(track: TrackResult) -> dict[str, Any] | None:
 def track_views(
     result: FileResult, size: tuple[int, int] | None = None, show_untrimmed: bool = False
 ) -> list[dict[str, Any]]:
-    """What a track card shows: the track, its chart, and its sigma gauge."""
+    """What a track card shows: the track, its chart, its sigma gauge, and how it was judged."""
     if size is None:
         size = WIDE_CHART if len(result.tracks) <= 1 else HALF_CHART
     return [
@@ -160,6 +161,7 @@ def track_views(
             "track": track,
             "svg": track_chart(track, size, show_untrimmed),
             "gauge": sigma_gauge(track),
+            "explained": explain(track),
         }
         for track in result.tracks
     ]
@@ -180,6 +182,7 @@ def recent_rows(conn: sqlite3.Connection, limit: int = RECENT_ROWS) -> list[dict
     rows = reads.recent(conn, limit, include_history=False)
     for row in rows:
         row["detail"] = verdict_detail(row["tracks"])
+        row["marks"] = adjustment_marks(row["tracks"])
     return rows
 
 

@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from central.queries.filters import QueryError
 from central.web.context import CentralContext
+from shared import page_templates
 from shared.untrusted import template_text
 
 # No inline script or style anywhere on the dashboard (charts are inline SVG with classes),
@@ -31,6 +32,7 @@ def create_app(ctx: CentralContext) -> Flask:
     app.extensions["lta-central"] = ctx
     # Station text on every page: control and direction characters shown, not obeyed.
     app.jinja_env.finalize = template_text
+    page_templates.install(app)
     app.config["MAX_CONTENT_LENGTH"] = ctx.limits.max_body_bytes
     if ctx.auth.behind_tls_proxy:
         # One proxy hop: its X-Forwarded-For is the client (audit log), -Proto says https.

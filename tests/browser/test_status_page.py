@@ -7,6 +7,7 @@ import shutil
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,8 +16,10 @@ from agent.simulate import simulate_station
 from shared.models import Status
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium
 from tests.e2e.agent_process import AgentProcess
+from tests.real_truth import IN_REPO, REPO
 
 REAL_SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "real-samples"
+DOCS_IMAGES = REPO / "docs" / "images"  # the operator guide shows these
 
 pytestmark = [pytest.mark.browser, requires_chromium]
 
@@ -124,5 +127,89 @@ def test_first_start_on_old_files_then_a_new_unit_and_screenshot(tmp_path: Path)
         print(
             f"new unit shown {shown_after:.2f} s after landing; import running: {still_importing}"
         )
+        browser.close()
+        agent.terminate()
+
+
+def chart_points(page: Any, card: str) -> tuple[int, int]:
+    """(red dots, hollow rings) drawn in a track card's chart."""
+    svg = page.locator(f"{card} svg")
+    return (
+        svg.locator("g.fail-pts circle").count(),
+        svg.locator("g.excluded-pts circle").count(),
+    )
+
+
+def fits_the_screen(page: Any, selector: str, viewport: dict[str, int]) -> None:
+    """Visible, inside the first screen, and the page no wider than the screen."""
+    box = page.locator(selector).bounding_box()
+    assert box is not None, selector
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"] + 1, (selector, box)
+    assert box["y"] + box["height"] <= viewport["height"], (selector, box)
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+
+def test_a_rotated_unit_with_rows_left_out_says_how_it_was_judged_and_screenshot(
+    tmp_path: Path,
+) -> None:
+    """Real files: 8555_54 (FAIL: one point outside by the station's rules, an ignored end
+    row outside too) then 6828_47 (passes the station's rules only by rotating the theory
+    line -0.38 %, 4 + 2 end rows left out; strict, 6 points are outside)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    failing, rotated = (next(IN_REPO.glob(f"{prefix}_*.xls")) for prefix in ("8555_54", "6828_47"))
+    fail_points = [t.fail_points for t in analyse_file(failing).tracks]
+    (track,) = analyse_file(rotated).tracks
+    assert track.adjustment is not None and track.adjustment.k != 0.0
+    assert track.fail_points == 0 and track.strict is not None and track.strict.fail_points == 6
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    agent_process = AgentProcess(
+        tmp_path / "data",
+        inbox,
+        LTA_AGENT_INBOX__HISTORY_WINDOW_HOURS="0",  # real files carry past test dates
+        LTA_AGENT_STATION__NAME="Trim line 3",
+    )
+    large, small = {"width": 1920, "height": 1080}, {"width": 1024, "height": 768}
+    with agent_process.start() as agent, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport=large)
+        page.goto(agent.url + "/")
+
+        shutil.copy(failing, inbox / failing.name)
+        expect(page.locator("#unit-file")).to_contain_text(failing.name, timeout=10000)
+        expect(page.locator("#verdict")).to_have_text("FAIL")
+        for index, expected in enumerate(fail_points, start=1):
+            red, hollow = chart_points(page, f"#track-{index}")
+            assert red == expected == 1 and hollow == 2  # the red count is the fail count
+        expect(page.locator("#why")).to_contain_text("TRK1: 1 point outside the band")
+
+        shutil.copy(rotated, inbox / rotated.name)
+        expect(page.locator("#unit-file")).to_contain_text(rotated.name, timeout=10000)
+        expect(page.locator("#verdict")).to_have_text("WARNING")
+        judged = page.locator("#judged")
+        words = [
+            "Judged by the station's rules: offset -0.00536 V, rotated -0.38 % "
+            "(angle 340.787° → 339.507°), 4 + 2 end rows left out",
+            "Strict (offset only, every point): 6 points outside",
+            "Inside the band by the station's rules; the strict check alone would fail it.",
+            "Why WARNING: Sigma gradient 0.0004307 is above the threshold 0.0003064",
+        ]
+        for viewport, shot in ((large, "station-rotated-unit.png"), (small, None)):
+            page.set_viewport_size(viewport)
+            for text in words:
+                expect(judged).to_contain_text(text)
+            expect(page.locator(".strict-differs")).to_be_visible()
+            for selector in ("#verdict", "#judged", "#track-1 svg", "#counts"):
+                fits_the_screen(page, selector, viewport)
+            assert chart_points(page, "#track-1") == (track.fail_points, 6)
+            name = shot or "station-rotated-unit-1024.png"
+            page.screenshot(path=str(ARTIFACTS / name))
+            if shot:
+                DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(ARTIFACTS / shot, DOCS_IMAGES / shot)
+        marks = page.locator("#recent-list a").first.locator(".mark")
+        expect(marks).to_have_text(["rotated", "rows left out", "strict: fail"])
         browser.close()
         agent.terminate()

@@ -503,3 +503,29 @@ def test_the_search_choices_are_every_station_and_model(world: World) -> None:
     assert units_extra.station_names(world.db) == [LINE_1, LINE_2, LINE_3, LINE_4]
     models = sorted({s.result.model for s in world.sent if s.result.model})
     assert units_extra.model_names(world.db) == models
+
+
+def test_a_rotated_unit_says_how_its_verdict_was_reached(world: World, viewer: FlaskClient) -> None:
+    """6828_47: the station's rules pass it by rotating the theory line and leaving
+    4 + 2 end rows out; strict, 6 points are outside."""
+    sent = world.one(LINE_1, "47")
+    (track,) = sent.result.tracks
+    assert track.adjustment is not None and track.strict is not None
+    part = html.unescape(section(page(viewer, f"/units/{sent.rid}"), "track-1"))
+    block = part[part.index('<div class="adjustment"') :]
+    assert (
+        "Judged by the station's rules: offset -0.00536 V, rotated -0.38 % "
+        "(angle 340.787° → 339.507°), 4 + 2 end rows left out"
+    ) in block
+    assert "Strict (offset only, every point): <strong>6 points outside</strong>" in block
+    assert "the strict check alone would fail it" in block
+    assert "<dt>Left-out points (from 0)</dt><dd>0, 1, 2, 3, 339, 340</dd>" in block
+    assert "<dt>Angle window</dt><dd>335\u2013345° (ok" in block
+    assert "Sigma gradient" in block[block.index("Why it is not a plain pass") :]
+    chart = svgs(part[part.index('<div class="unit-plot">') :])[0]
+    dots = chart.findall(f"{SVG}g[@class='fail-pts']/{SVG}circle")
+    rings = chart.findall(f"{SVG}g[@class='excluded-pts']/{SVG}circle")
+    assert (len(dots), len(rings)) == (track.fail_points, 6) == (0, 6)
+    table = part[part.index('class="table trim-history"') : part.index("</table>")]
+    strict = re.findall(r'<td class="num strict-fails">(\d+)</td>', table)
+    assert strict == [str(p.strict.fail_points) for p in track.passes if p.strict] == ["226", "6"]

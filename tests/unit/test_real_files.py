@@ -180,6 +180,6 @@ def test_system_b_work_sheets_are_never_measurements() -> None:
 def test_real_file_copies_carry_their_licence() -> None:
     notice = (IN_REPO / "NOTICE.md").read_text()
     assert "MIT" in notice and "laser-trim-ai-system" in notice
-    assert len(list(Path(IN_REPO).glob("*.xls"))) == len(TRUTH) == 7
+    assert len(list(Path(IN_REPO).glob("*.xls"))) == len(TRUTH) == 8
     assert len(list(IN_REPO_RULES.glob("*.xls"))) == len(RULES_TRUTH) == 8
-    assert len(SPEC_TRUTH) == 15
+    assert len(SPEC_TRUTH) == 16

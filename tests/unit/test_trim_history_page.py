@@ -64,3 +64,14 @@ def test_pass_labels() -> None:
     assert pass_label(TrimPass(number=1, sheet="x", trim_set=2, final=True)) == (
         "pass 1 (TRM2) · final"
     )
+
+
+def test_each_pass_shows_its_strict_fail_count_beside_the_verdicts(
+    store: Store, client: FlaskClient
+) -> None:
+    page = client.get(f"/units/{_record(store, '7844_254A')}").get_data(as_text=True)
+    table = page[page.index('<table class="trim-history"') : page.index("</table>")]
+    assert "<th>Fail pts</th><th>Strict fail pts</th>" in table
+    pairs = re.findall(r'<td>(\d+)</td><td class="strict-fails">(\d+)</td>', table)
+    # the station's rules leave its 1 + 1 ignored rows out; strict counts every point
+    assert pairs == [("1", "2"), ("1", "2"), ("0", "1"), ("0", "0"), ("0", "0")]

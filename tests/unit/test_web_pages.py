@@ -11,6 +11,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from html import unescape
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from shared import plot
 from shared.models import ErrorInfo, FileResult, Status, TrackCurve, TrackResult
 from tests.conftest import STATION, fill_store
 from tests.factories import system_a_file, system_a_sheet, track_arrays, write_workbook
+from tests.real_truth import IN_REPO
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -553,3 +555,128 @@ def test_nice_ticks(low: float, high: float, expected: list[float]) -> None:
 )
 def test_format_number(value: float | None, text: str) -> None:
     assert plot.format_number(value) == text
+
+
+# --- how the verdict was reached (shared/explain.py) --------------------------------------
+
+
+def record_real(store: Store, prefix: str) -> FileResult:
+    (path,) = [p for p in IN_REPO.glob("*.xls") if p.name.startswith(prefix)]
+    return record_file(store, path)
+
+
+def judged_text(html: str) -> str:
+    """The words of the #judged block, tags stripped and spaces collapsed."""
+    start = html.index('id="judged"')
+    block = html[start : html.index('<div class="tracks', start)]
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", block)).split())
+
+
+def rings(root: ET.Element) -> list[ET.Element]:
+    return [
+        c
+        for g in root.iter(f"{SVG}g")
+        if g.get("class") == "excluded-pts"
+        for c in g.findall(f"{SVG}circle")
+    ]
+
+
+def test_a_rotated_unit_says_how_it_was_judged_beside_the_verdict(
+    client: FlaskClient, store: Store
+) -> None:
+    result = record_real(store, "6828_47")  # real: rescued by rotation, 4 + 2 rows left out
+    html = client.get("/").get_data(as_text=True)
+    words = judged_text(html)
+
+    assert text_of(html, "verdict") == "WARNING"
+    assert (
+        "Judged by the station's rules: offset -0.00536 V, rotated -0.38 % "
+        "(angle 340.787° → 339.507°), 4 + 2 end rows left out"
+    ) in words
+    assert "Strict (offset only, every point): 6 points outside" in words
+    assert "the strict check alone would fail it" in words
+    assert 'class="strict-differs"' in html
+    assert "Why WARNING: Sigma gradient 0.0004307 is above the threshold" in words
+    (chart,) = [parse_svg(svg) for svg in svgs_in(html)]
+    assert len(rings(chart)) == 6 and len(circles(chart)) == result.tracks[0].fail_points == 0
+    assert "strict 6 · raw 165 (no offset)" in html
+    assert client.get("/partials/latest").get_data(as_text=True).count('id="judged"') == 1
+
+
+def test_a_failing_two_track_unit_names_each_track_and_its_reasons(
+    client: FlaskClient, store: Store
+) -> None:
+    result = record_real(store, "8555_54")
+    html = client.get("/").get_data(as_text=True)
+    words = judged_text(html)
+
+    assert text_of(html, "verdict") == "FAIL"
+    for track in result.tracks:
+        assert f"{track.track_id} Judged by the station's rules: offset" in words
+        assert f"{track.track_id}: 1 point outside the band even after" in words
+    assert words.count("not rotated, 1 + 1 end rows left out") == 2
+    assert words.count("Strict (offset only, every point): 2 points outside") == 2
+    assert "strict-differs" not in html  # both fail strictly too
+    charts = [parse_svg(svg) for svg in svgs_in(html)]
+    assert [len(circles(c)) for c in charts] == [t.fail_points for t in result.tracks] == [1, 1]
+    assert [len(rings(c)) for c in charts] == [2, 2]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "note"),
+    [
+        (
+            "7844_254A",
+            "No rotation: the file's angle window 41\u201342° does not contain the nominal 42.016°",
+        ),
+        ("8340-1_82", "No rotation: the file gives no angle window"),
+    ],
+)
+def test_when_the_window_forbids_rotation_the_page_says_why(
+    client: FlaskClient, store: Store, prefix: str, note: str
+) -> None:
+    record_real(store, prefix)
+    assert note in judged_text(client.get("/").get_data(as_text=True))
+
+
+def test_recent_rows_mark_rotation_rows_left_out_and_a_strict_verdict_that_differs(
+    client: FlaskClient, store: Store
+) -> None:
+    for prefix in ("8555_54", "7844_254A", "6828_47"):
+        record_real(store, prefix)
+    rows = re.findall(
+        r'<span class="r-model">([^<]*)</span>.*?<span class="r-marks">(.*?)</span>\s*</a>',
+        client.get("/partials/recent").get_data(as_text=True),
+        flags=re.S,
+    )
+    marks = {
+        model: re.findall(r'class="mark mark-[^"]*"[^>]*>([^<]*)<', part) for model, part in rows
+    }
+    assert marks == {
+        "6828": ["rotated", "rows left out", "strict: fail"],
+        "7844": ["rows left out"],
+        "8555": ["rows left out"],
+    }
+
+
+def test_unit_page_has_the_adjustment_block_per_track(client: FlaskClient, store: Store) -> None:
+    record_real(store, "8555_54")
+    html = client.get("/units/1").get_data(as_text=True)
+    assert html.count('<div class="adjustment" data-track="TRK') == 2
+    assert html.count("<dt>Left-out points (from 0)</dt><dd>0, 342</dd>") == 2
+    assert "Why it is not a plain pass" in html
+
+
+def test_a_result_from_before_adjustments_were_recorded_says_so(
+    client: FlaskClient, store: Store
+) -> None:
+    (path,) = [p for p in IN_REPO.glob("*.xls") if p.name.startswith("8555_54")]
+    result = analyse_file(path)
+    bare = {"adjustment": None, "strict": None, "reasons": []}
+    old = result.model_copy(update={"tracks": [t.model_copy(update=bare) for t in result.tracks]})
+    store.record(old, STATION, datetime.now(UTC), None)
+    status_page = client.get("/").get_data(as_text=True)
+    assert 'id="judged"' not in status_page and len(svgs_in(status_page)) == 2
+    assert 'r-marks"></span>' in client.get("/partials/recent").get_data(as_text=True)
+    unit_page = client.get("/units/1").get_data(as_text=True)
+    assert unit_page.count("Not recorded: this result was analysed before") == 2

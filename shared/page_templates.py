@@ -1,0 +1,27 @@
+"""Templates both web apps render: shared/templates, reachable as "shared/<name>".
+
+One idea, one place: the block that says how a track's verdict was reached
+(shared/templates/_adjustment.html) is the same on the station's unit page
+and central's, so both apps load it from here, with its words from
+shared/explain.py as the template global `explain_track`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
+
+from shared.explain import explain
+
+FOLDER = Path(__file__).with_name("templates")
+
+
+def install(app: Flask) -> None:
+    """Add the shared templates (behind the app's own) and their global to an app."""
+    shared = PrefixLoader({"shared": FileSystemLoader(FOLDER)})
+    own = app.jinja_loader
+    loaders: list[BaseLoader] = [own, shared] if own is not None else [shared]
+    app.jinja_loader = ChoiceLoader(loaders)
+    app.add_template_global(explain, "explain_track")
