@@ -9,8 +9,6 @@ alone, as the verdict calls it, timed per track.
 from __future__ import annotations
 
 import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,20 +17,10 @@ from agent.analysis import rotation
 from agent.analysis.track import _pass_plan
 from agent.analysis.warmup import warm_up
 from agent.parsing.reader import parse_workbook
+from benchmarks.analysis import _per_call_us
 from tests.real_truth import IN_REPO, IN_REPO_RULES, SHARED_SAMPLES
 
 N = 600
-
-
-def _per_call_us(fn: Callable[[], object], repeat: int) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(repeat):
-            fn()
-        best = min(best, (time.perf_counter() - start) / repeat)
-    return best * 1e6
 
 
 def _track(kind: str) -> tuple[np.ndarray, ...]:
