@@ -38,6 +38,7 @@ from agent.analysis import linearity
 # |k|) under which a piece is solved by sweeps however many lines survive.
 MAX_PIECES = 256
 SWEEP_SHARE = 1.0 / 16.0
+HAIR = 1e-12  # relative widening of the relaxed windows (a bound must never overstate)
 NARROWEST = 1e-9
 
 
@@ -288,19 +289,32 @@ def _relaxed_bound(
 ) -> int:
     """A lower bound on the live points failing at every (c, k) with k in [a, b].
 
-    A point that passes somewhere in the piece does so with c between its
-    window's lowest start and highest end over [a, b]; if no c lies in that
-    many relaxed windows, no (c, k) passes that many points.
+    A point that passes somewhere in the piece does so with c' = c + s*k
+    between its window's lowest start and highest end over [a, b]; if no c'
+    lies in that many relaxed windows, no (c, k) passes that many points.
+    Any pivot s gives a valid bound; the middle of the theory volts halves
+    how far the windows sweep, and the windows are widened by a hair so
+    rounding can never make the bound claim more than is true.
     """
     n = lo.size
+    t_min = np.inf
+    t_max = -np.inf
+    for i in range(n):
+        if live[i]:
+            t_min = min(t_min, theory[i])
+            t_max = max(t_max, theory[i])
+    pivot = 0.5 * (t_min + t_max) if t_min <= t_max else 0.0
     starts = np.empty(n)
     ends = np.empty(n)
     m = 0
     for i in range(n):
         if not live[i]:
             continue
-        starts[m] = min(lo[i] - theory[i] * a, lo[i] - theory[i] * b)
-        ends[m] = max(hi[i] - theory[i] * a, hi[i] - theory[i] * b)
+        lever = theory[i] - pivot
+        start = min(lo[i] - lever * a, lo[i] - lever * b)
+        end = max(hi[i] - lever * a, hi[i] - lever * b)
+        starts[m] = start - HAIR * (1.0 + abs(start))
+        ends[m] = end + HAIR * (1.0 + abs(end))
         m += 1
     return m - _max_cover(starts[:m], ends[:m])
 
