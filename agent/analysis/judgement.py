@@ -74,13 +74,19 @@ def judge(sheet: SheetData, upper: np.ndarray, lower: np.ndarray, plan: Plan) ->
     )
 
 
-def strict_figures(sheet: SheetData, upper: np.ndarray, lower: np.ndarray) -> StrictFigures:
+@dataclass(frozen=True)
+class Strict:
+    """The strict rule's figures (reported) and what else the track needs from them."""
+
+    figures: StrictFigures
+    raw_fails: int  # no offset at all
+    outside: np.ndarray  # which points fail strictly (the station-spec facts count them)
+
+
+def strict_figures(sheet: SheetData, upper: np.ndarray, lower: np.ndarray) -> Strict:
     """Offset only, every point: what the first release (and truth.json) would say."""
-    errors = sheet.errors
-    c = linearity.optimal_offset(errors, upper, lower)
-    fails = linearity.count_failures(errors, upper, lower, c)
-    return StrictFigures(
-        linearity_pass=fails == 0,
-        fail_points=fails,
-        linearity_error=linearity.max_abs_shifted(errors, c),
+    _, fails, raw, error, mask = linearity.strict_summary(sheet.errors, upper, lower)
+    figures = StrictFigures.model_construct(  # our own numbers: no validation to pay for
+        linearity_pass=int(fails) == 0, fail_points=int(fails), linearity_error=float(error)
     )
+    return Strict(figures=figures, raw_fails=int(raw), outside=mask)

@@ -10,6 +10,7 @@ mask of the points that are judged.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -32,7 +33,7 @@ class Plan:
     window_status: WindowStatus = WindowStatus.NONE
     excluded_start: int = 0
     excluded_end: int = 0
-    excluded_source: str = "none"
+    excluded_source: Literal["station", "spec", "none"] = "none"
     listed: tuple[int, ...] = ()  # QA's explicit indices (spec policy)
     unused_listed: tuple[int, ...] = field(default=())
 
@@ -51,7 +52,7 @@ class Plan:
         adjusted = None
         if self.angle_nominal is not None and k < 1.0:
             adjusted = self.angle_nominal / (1.0 - k)
-        return Adjustment(
+        return Adjustment.model_construct(  # our own numbers: no validation to pay for
             policy=self.policy.value,
             k=k,
             k_bounds=(self.k_lo, self.k_hi),

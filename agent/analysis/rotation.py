@@ -284,6 +284,23 @@ def _max_cover(starts: np.ndarray, ends: np.ndarray) -> int:
 
 
 @njit(cache=True)
+def _live_failures(
+    lo: np.ndarray, hi: np.ndarray, theory: np.ndarray, live: np.ndarray, k: float
+) -> int:
+    """Fewest live points failing at rotation k (the count alone, by the band rule's windows)."""
+    n = lo.size
+    starts = np.empty(n)
+    ends = np.empty(n)
+    m = 0
+    for i in range(n):
+        if live[i]:
+            starts[m] = lo[i] - theory[i] * k
+            ends[m] = hi[i] - theory[i] * k
+            m += 1
+    return m - _max_cover(starts[:m], ends[:m])
+
+
+@njit(cache=True)
 def _relaxed_bound(
     lo: np.ndarray, hi: np.ndarray, theory: np.ndarray, live: np.ndarray, a: float, b: float
 ) -> int:
@@ -421,10 +438,10 @@ def fewest_failures(
     """
     lo, hi, live, dead = _base_lines(errors, theory, upper, lower, judged)
     best_k = _clamp_zero(k_lo, k_hi)
-    best = linearity.fewest_at(errors, theory, upper, lower, best_k, judged)[1]
+    best = dead + _live_failures(lo, hi, theory, live, best_k)
     for k in (k_start, k_lo, k_hi):  # the widest rotation, then the window's ends
         if k != best_k:
-            fails = linearity.fewest_at(errors, theory, upper, lower, k, judged)[1]
+            fails = dead + _live_failures(lo, hi, theory, live, k)
             if fails < best:
                 best_k = k
                 best = fails
@@ -440,7 +457,7 @@ def fewest_failures(
         if dead + _relaxed_bound(lo, hi, theory, live, a, b) >= best:
             continue
         mid = 0.5 * (a + b)
-        fails = linearity.fewest_at(errors, theory, upper, lower, mid, judged)[1]
+        fails = dead + _live_failures(lo, hi, theory, live, mid)
         if fails < best:
             best_k = mid
             best = fails
@@ -456,7 +473,7 @@ def fewest_failures(
             if dead + piece < best:
                 for k in (_clamp_zero(sa, sb), 0.5 * (sa + sb)):
                     # Judged by the band rule itself (rounding at a vertex).
-                    got = linearity.fewest_at(errors, theory, upper, lower, k, judged)[1]
+                    got = dead + _live_failures(lo, hi, theory, live, k)
                     if got < best:
                         best_k = k
                         best = got
@@ -475,7 +492,7 @@ def fewest_failures(
 @njit(cache=True)
 def n_lines_limit(n: int) -> int:
     """Lines worth sweeping in one piece before splitting it is cheaper."""
-    return 64 + n // 16
+    return 8 + n // 128
 
 
 @njit(cache=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from agent.analysis import linearity, shape, sigma
+from agent.analysis import shape, sigma
 from agent.analysis.filtering import butter_lowpass
 from agent.analysis.judgement import judge, strict_figures
 from agent.analysis.policy import Plan, plan_for
@@ -100,6 +100,7 @@ def _pass_figures(sheet: SheetData, plan: Plan) -> dict[str, Any]:
         return {"error": ErrorInfo(code=exc.code, message=exc.message)}
     errors, upper, lower = sheet.errors, sheet.upper, sheet.lower
     verdict = judge(sheet, upper, lower, plan)
+    strict = strict_figures(sheet, upper, lower)
     return {
         "sigma_gradient": float(
             sigma.sigma_gradient_with(sheet.positions, errors, _FILTER_B, _FILTER_A)
@@ -107,9 +108,9 @@ def _pass_figures(sheet: SheetData, plan: Plan) -> dict[str, Any]:
         "optimal_offset": verdict.c,
         "linearity_error": verdict.linearity_error,
         "fail_points": verdict.fails,
-        "raw_fail_points": int(linearity.count_failures(errors, upper, lower, 0.0)),
+        "raw_fail_points": strict.raw_fails,
         "adjustment": verdict.adjustment,
-        "strict": strict_figures(sheet, upper, lower),
+        "strict": strict.figures,
     }
 
 
@@ -222,12 +223,12 @@ def _verdict(
     verdict = judge(sheet, upper, lower, plan)
     notes.extend(verdict.notes(track.track_id))
     strict = strict_figures(sheet, upper, lower)
-    raw_fails = int(linearity.count_failures(errors, upper, lower, 0.0))
+    raw_fails = strict.raw_fails
     worst, mean, margin = verdict.margins(upper, lower, 2.0 * spec_width)
     untrimmed_only = track.trimmed is None
     trimmed_resistance = None if untrimmed_only else sheet.resistance
     sigma_pass = sigma_value <= threshold
-    reasons = [r for r in (linearity_reason(verdict, strict),) if r is not None]
+    reasons = [r for r in (linearity_reason(verdict, strict.figures),) if r is not None]
     extra, resistance_pass, angle_pass = extra_reasons(
         spec, trimmed_resistance, track.facts.angle_measured
     )
@@ -248,9 +249,8 @@ def _verdict(
         "fail_points": verdict.fails,
         "raw_fail_points": raw_fails,
         "adjustment": verdict.adjustment,
-        "strict": strict,
+        "strict": strict.figures,
     }
-    strict_mask = linearity.failure_mask(errors, upper, lower, strict_offset(sheet, upper, lower))
     return TrackResult(
         track_id=track.track_id,
         status=status,
@@ -275,9 +275,9 @@ def _verdict(
         untrimmed_only=untrimmed_only,
         sheet=sheet.sheet,
         trim=None if untrimmed_only else _trim_effectiveness(track.untrimmed, sheet),
-        station_spec=station_spec(track.facts, trimmed_resistance, strict_mask),
+        station_spec=station_spec(track.facts, trimmed_resistance, strict.outside),
         adjustment=verdict.adjustment,
-        strict=strict,
+        strict=strict.figures,
         resistance_pass=resistance_pass,
         angle_pass=angle_pass,
         reasons=reasons,
@@ -296,10 +296,6 @@ def _sigma_threshold(
     if override is not None and override.sigma_threshold is not None:
         return override.sigma_threshold
     return float(sigma.sigma_threshold(spec_width, travel))
-
-
-def strict_offset(sheet: SheetData, upper: np.ndarray, lower: np.ndarray) -> float:
-    return linearity.optimal_offset(sheet.errors, upper, lower)
 
 
 def _curve(track: TrackData, sheet: SheetData, upper: np.ndarray, lower: np.ndarray) -> TrackCurve:
