@@ -261,37 +261,19 @@ def _clamp_zero(a: float, b: float) -> float:
 
 
 @njit(cache=True)
-def _settle(order: np.ndarray, values: np.ndarray) -> None:
-    """Insertion-sort `order` (indices) by `values`, in place.
-
-    The search visits neighbouring pieces of k one after another, so the
-    order left by the last piece is nearly right: this costs about n, where a
-    fresh sort costs n log n.
-    """
-    for j in range(1, order.size):
-        index = order[j]
-        value = values[index]
-        i = j - 1
-        while i >= 0 and values[order[i]] > value:
-            order[i + 1] = order[i]
-            i -= 1
-        order[i + 1] = index
-
-
-@njit(cache=True)
-def _cover_in_order(
-    starts: np.ndarray, ends: np.ndarray, by_start: np.ndarray, by_end: np.ndarray
-) -> int:
-    """Most closed intervals sharing one point; the orders are kept for the next call."""
-    _settle(by_start, starts)
-    _settle(by_end, ends)
-    m = by_start.size
+def _max_cover(starts: np.ndarray, ends: np.ndarray) -> int:
+    """Most closed intervals [starts_i, ends_i] sharing one point."""
+    m = starts.size
+    if m == 0:
+        return 0
+    starts = np.sort(starts)
+    ends = np.sort(ends)
     best = 0
     cover = 0
     i = 0
     j = 0
     while i < m:
-        if starts[by_start[i]] <= ends[by_end[j]]:
+        if starts[i] <= ends[j]:
             cover += 1
             best = max(best, cover)
             i += 1
@@ -303,35 +285,24 @@ def _cover_in_order(
 
 @njit(cache=True)
 def _live_failures(
-    lo: np.ndarray,
-    hi: np.ndarray,
-    theory: np.ndarray,
-    live: np.ndarray,
-    k: float,
-    by_start: np.ndarray,
-    by_end: np.ndarray,
+    lo: np.ndarray, hi: np.ndarray, theory: np.ndarray, live: np.ndarray, k: float
 ) -> int:
     """Fewest live points failing at rotation k (the count alone, by the band rule's windows)."""
     n = lo.size
     starts = np.empty(n)
     ends = np.empty(n)
+    m = 0
     for i in range(n):
         if live[i]:
-            starts[i] = lo[i] - theory[i] * k
-            ends[i] = hi[i] - theory[i] * k
-    return by_start.size - _cover_in_order(starts, ends, by_start, by_end)
+            starts[m] = lo[i] - theory[i] * k
+            ends[m] = hi[i] - theory[i] * k
+            m += 1
+    return m - _max_cover(starts[:m], ends[:m])
 
 
 @njit(cache=True)
 def _relaxed_bound(
-    lo: np.ndarray,
-    hi: np.ndarray,
-    theory: np.ndarray,
-    live: np.ndarray,
-    a: float,
-    b: float,
-    by_start: np.ndarray,
-    by_end: np.ndarray,
+    lo: np.ndarray, hi: np.ndarray, theory: np.ndarray, live: np.ndarray, a: float, b: float
 ) -> int:
     """A lower bound on the live points failing at every (c, k) with k in [a, b].
 
@@ -352,15 +323,17 @@ def _relaxed_bound(
     pivot = 0.5 * (t_min + t_max) if t_min <= t_max else 0.0
     starts = np.empty(n)
     ends = np.empty(n)
+    m = 0
     for i in range(n):
         if not live[i]:
             continue
         lever = theory[i] - pivot
         start = min(lo[i] - lever * a, lo[i] - lever * b)
         end = max(hi[i] - lever * a, hi[i] - lever * b)
-        starts[i] = start - HAIR * (1.0 + abs(start))
-        ends[i] = end + HAIR * (1.0 + abs(end))
-    return by_start.size - _cover_in_order(starts, ends, by_start, by_end)
+        starts[m] = start - HAIR * (1.0 + abs(start))
+        ends[m] = end + HAIR * (1.0 + abs(end))
+        m += 1
+    return m - _max_cover(starts[:m], ends[:m])
 
 
 @njit(cache=True)
@@ -465,16 +438,10 @@ def fewest_failures(
     """
     lo, hi, live, dead = _base_lines(errors, theory, upper, lower, judged)
     best_k = _clamp_zero(k_lo, k_hi)
-    # Orders of the live points' window ends, kept from piece to piece (see _settle);
-    # the relaxed bound's windows are wider, so they keep orders of their own.
-    by_start = np.flatnonzero(live)
-    by_end = by_start.copy()
-    wide_start = by_start.copy()
-    wide_end = by_start.copy()
-    best = dead + _live_failures(lo, hi, theory, live, best_k, by_start, by_end)
+    best = dead + _live_failures(lo, hi, theory, live, best_k)
     for k in (k_start, k_lo, k_hi):  # the widest rotation, then the window's ends
         if k != best_k:
-            fails = dead + _live_failures(lo, hi, theory, live, k, by_start, by_end)
+            fails = dead + _live_failures(lo, hi, theory, live, k)
             if fails < best:
                 best_k = k
                 best = fails
@@ -487,10 +454,10 @@ def fewest_failures(
         top -= 1
         a = lows[top]
         b = highs[top]
-        if dead + _relaxed_bound(lo, hi, theory, live, a, b, wide_start, wide_end) >= best:
+        if dead + _relaxed_bound(lo, hi, theory, live, a, b) >= best:
             continue
         mid = 0.5 * (a + b)
-        fails = dead + _live_failures(lo, hi, theory, live, mid, by_start, by_end)
+        fails = dead + _live_failures(lo, hi, theory, live, mid)
         if fails < best:
             best_k = mid
             best = fails
@@ -506,7 +473,7 @@ def fewest_failures(
             if dead + piece < best:
                 for k in (_clamp_zero(sa, sb), 0.5 * (sa + sb)):
                     # Judged by the band rule itself (rounding at a vertex).
-                    got = dead + _live_failures(lo, hi, theory, live, k, by_start, by_end)
+                    got = dead + _live_failures(lo, hi, theory, live, k)
                     if got < best:
                         best_k = k
                         best = got
