@@ -43,14 +43,15 @@ def warm_up() -> dict[str, Any]:
     upper = np.full(40, 0.002)
     lower = -upper
     upper[5] = np.nan
+    theory = np.linspace(0.0, 10.0, 40)
+    judged = np.ones(40, dtype=np.bool_)
+    judged[0] = False
+    _every_rotation_kernel(errors * 5.0, theory, upper, lower, judged)
     sheet = SheetData(positions, errors, upper, lower, resistance=1000.0)
     analyse_track(TrackData("TRK1", trimmed=sheet, untrimmed=sheet))
     failing = SheetData(positions, errors * 5.0, upper, lower, resistance=None)
     analyse_track(TrackData("TRK1", trimmed=failing, untrimmed=None))
     # Rotation within a window: the feasible path and the exact fewest-failures search.
-    theory = np.linspace(0.0, 10.0, 40)
-    judged = np.ones(40, dtype=np.bool_)
-    judged[0] = False
     rotation.best_rotation(errors, theory, upper, lower, judged, -0.01, 0.01)
     rotation.best_rotation(errors * 5.0, theory, upper, lower, judged, -0.001, 0.001)
     # The plain wrappers too, so every cached kernel exists after one start (doctor checks all).
@@ -62,3 +63,45 @@ def warm_up() -> dict[str, Any]:
         "compiled": compiled,
         "seconds": round(time.perf_counter() - started, 3),
     }
+
+
+def _every_rotation_kernel(
+    errors: np.ndarray,
+    theory: np.ndarray,
+    upper: np.ndarray,
+    lower: np.ndarray,
+    judged: np.ndarray,
+) -> None:
+    """Each rotation and linearity kernel called by itself, callees before callers.
+
+    numba writes a kernel's disk cache only when the kernel is compiled for a
+    direct call; one first compiled inside another kernel is never saved, so
+    the leaves go first.
+    """
+    linearity.window(0.0, 1.0, 0.01, -0.01, 0.0)
+    linearity._linearity_error(-0.01, 0.01, 0.0)
+    linearity._closer(0.0, 0.001, -0.01, 0.01)
+    low, high, constrained = linearity.offset_intervals(errors, theory, upper, lower, 0.0, judged)
+    linearity.rotated_range(errors, theory, 0.0, judged)
+    linearity.best_offset(low, high, constrained, -0.01, 0.01)
+    linearity.outside(low, high, constrained, 0.0)
+    linearity.failures(low, high, constrained, 0.0)
+    linearity.fewest_at(errors, theory, upper, lower, 0.0, judged)
+    linearity.max_abs_adjusted(errors, theory, 0.0, 0.0, judged)
+    linearity.band_margins(low, high, constrained, upper, lower, 0.0, 0.004)
+    linearity.strict_summary(errors, upper, lower)
+    rotation._clamp_zero(-0.01, 0.01)
+    rotation.n_lines_limit(40)
+    lo, hi, live, _ = rotation._base_lines(errors, theory, upper, lower, judged)
+    order = np.flatnonzero(live)
+    rotation._max_cover(lo[order], hi[order])
+    rotation._by_slope(order, theory)
+    hull, breaks = rotation._envelope(lo, -theory, live)
+    rotation._at(hull, breaks, 0, 0.0)
+    rotation.widest_rotation(lo, hi, theory, live, -0.01, 0.01)
+    rotation._deepest_on_line(lo, hi, theory, live, int(order[0]), float(lo[order[0]]), -0.01, 0.01)
+    rotation._live_failures(lo, hi, theory, live, 0.0)
+    rotation._relaxed_bound(lo, hi, theory, live, -0.01, 0.01)
+    rotation._solve_piece(lo, hi, theory, live, -0.01, 0.01, 3, 10)
+    rotation.fewest_failures(errors, theory, upper, lower, judged, -0.01, 0.01, 0.0)
+    rotation.best_rotation(errors, theory, upper, lower, judged, -0.01, 0.01)
