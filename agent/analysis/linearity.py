@@ -300,13 +300,6 @@ def count_failures(errors: np.ndarray, upper: np.ndarray, lower: np.ndarray, off
     return int(failures(*strict_windows(errors, upper, lower), offset))
 
 
-def failure_mask(
-    errors: np.ndarray, upper: np.ndarray, lower: np.ndarray, offset: float
-) -> np.ndarray:
-    """Strict: which points are outside their band at this offset."""
-    return outside(*strict_windows(errors, upper, lower), offset)
-
-
 def max_abs_shifted(errors: np.ndarray, offset: float) -> float:
     theory, judged = _flat(errors)
     return float(max_abs_adjusted(errors, theory, 0.0, offset, judged))

@@ -9,7 +9,7 @@ mask of the points that are judged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -35,7 +35,6 @@ class Plan:
     excluded_end: int = 0
     excluded_source: Literal["station", "spec", "none"] = "none"
     listed: tuple[int, ...] = ()  # QA's explicit indices (spec policy)
-    unused_listed: tuple[int, ...] = field(default=())
 
     def judged(self, n: int) -> np.ndarray:
         """True for every point the verdict judges."""

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from agent.analysis.judgement import Judgement
 from shared.model_specs import ModelSpec
 from shared.models import StrictFigures, VerdictReason
+from shared.plot import left_out_words, rotation_words
 
 
 def _points(n: int) -> str:
     return f"{n} point{'s' if n != 1 else ''}"
 
 
-def adjustment_words(judgement: Judgement) -> str:
-    """'after offset, rotation 0.31 % and 2 ignored rows' (what the station was allowed)."""
-    parts = ["offset"]
-    if judgement.k != 0.0:
-        parts.append(f"rotation {judgement.k * 100:+.2f} %")
-    left_out = int((~judgement.judged).sum())
-    if left_out:
-        parts.append(f"{_points(left_out)} left out")
-    return ", ".join(parts)
+def _allowed_words(judgement: Judgement) -> str:
+    """'offset, rotated +0.31 %, 1 + 1 end rows left out': the chart legend's own phrases."""
+    rotation = rotation_words(judgement.adjustment)
+    parts = ["offset", rotation.split(" (")[0] if rotation else None]
+    parts.append(left_out_words(judgement.adjustment))
+    return ", ".join(part for part in parts if part)
 
 
 def linearity_reason(judgement: Judgement, strict: StrictFigures) -> VerdictReason | None:
@@ -27,7 +27,7 @@ def linearity_reason(judgement: Judgement, strict: StrictFigures) -> VerdictReas
         return None
     message = (
         f"{_points(judgement.fails)} outside the band even after the adjustments the "
-        f"{judgement.plan.policy.value} rules allow ({adjustment_words(judgement)})"
+        f"{judgement.plan.policy.value} rules allow ({_allowed_words(judgement)})"
     )
     if strict.fail_points != judgement.fails:
         message += f"; strict: {_points(strict.fail_points)} outside"
@@ -64,27 +64,44 @@ def extra_reasons(
     reasons: list[VerdictReason] = []
     resistance_pass = angle_pass = None
     if spec is not None and spec.resistance_in_verdict:
+        shown = "missing" if resistance is None else f"{resistance:,.0f} ohm"
         low, high = spec.resistance_min, spec.resistance_max
-        resistance_pass = resistance is not None and not _outside(resistance, low, high)
-        if not resistance_pass:
-            shown = "missing" if resistance is None else f"{resistance:,.0f} ohm"
-            reasons.append(
-                VerdictReason(
-                    code="resistance",
-                    message=f"Resistance {shown} is not within {_window_words(low, high)} ohm "
-                    f"(model spec {spec.model}).",
-                )
-            )
+        resistance_pass = _inside_or_reason(
+            reasons, "resistance", "Resistance", resistance, shown, (low, high, " ohm"), spec
+        )
     if spec is not None and spec.angle_in_verdict:
+        shown = "missing" if measured_angle is None else f"{measured_angle:g}"
         low, high = spec.angle_window()
-        angle_pass = measured_angle is not None and not _outside(measured_angle, low, high)
-        if not angle_pass:
-            shown = "missing" if measured_angle is None else f"{measured_angle:g}"
-            reasons.append(
-                VerdictReason(
-                    code="angle",
-                    message=f"Measured electrical angle {shown} is not within "
-                    f"{_window_words(low, high)} (model spec {spec.model}).",
-                )
-            )
+        angle_pass = _inside_or_reason(
+            reasons,
+            "angle",
+            "Measured electrical angle",
+            measured_angle,
+            shown,
+            (low, high, ""),
+            spec,
+        )
     return reasons, resistance_pass, angle_pass
+
+
+def _inside_or_reason(
+    reasons: list[VerdictReason],
+    code: Literal["resistance", "angle"],
+    what: str,
+    value: float | None,
+    shown: str,
+    window: tuple[float | None, float | None, str],
+    spec: ModelSpec,
+) -> bool:
+    """Whether value is within the spec's window; if not, the reason is added."""
+    low, high, unit = window
+    inside = value is not None and not _outside(value, low, high)
+    if not inside:
+        reasons.append(
+            VerdictReason(
+                code=code,
+                message=f"{what} {shown} is not within {_window_words(low, high)}{unit} "
+                f"(model spec {spec.model}).",
+            )
+        )
+    return inside

@@ -1,7 +1,7 @@
 """Where along the travel failing points cluster: a histogram over the travel.
 
 A failing point is one outside its band after the station's offset (the
-agent's `linearity.failure_mask`; central gets the positions from the stored
+agent's band rule (shared/band.py); central gets the positions from the stored
 curves). Units of one model can have slightly different travels, so the
 histogram is usually drawn over the fraction of travel (0 = start, 1 = end,
 `travel_fraction`); `bin_indices` lets a rollup store per-bin counts as
