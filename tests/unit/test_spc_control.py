@@ -325,7 +325,9 @@ def reference(x: Sequence[float], centre: float, sigma: float) -> dict[int, tupl
         if steps and (all(s > 0 for s in steps) or all(s < 0 for s in steps)):
             mark(i, 3)
         steps = [x[j] - x[j - 1] for j in range(i - 12, i + 1)] if i >= 13 else []
-        if steps and all(a * b < 0 for a, b in itertools.pairwise(steps)):
+        # Up then down or down then up; compared as signs because the product of two
+        # tiny steps (subnormal values) underflows to zero.
+        if steps and all(a < 0 < b or b < 0 < a for a, b in itertools.pairwise(steps)):
             mark(i, 4)
         for test, k, width, line in ((5, 2, 3, 2.0), (6, 4, 5, 1.0)):
             above = z[i] > line and sum(z[j] > line for j in last(i, width)) >= k
