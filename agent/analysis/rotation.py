@@ -36,7 +36,7 @@ from agent.analysis import linearity
 
 # Branch and bound over k: the deepest stack it may need, and the width (relative to
 # |k|) under which a piece is solved by sweeps however many lines survive.
-MAX_PIECES = 256
+MAX_PIECES = 64
 SWEEP_SHARE = 1.0 / 16.0
 HAIR = 1e-12  # relative widening of the relaxed windows (a bound must never overstate)
 NARROWEST = 1e-9
@@ -263,11 +263,15 @@ def _clamp_zero(a: float, b: float) -> float:
 @njit(cache=True)
 def _max_cover(starts: np.ndarray, ends: np.ndarray) -> int:
     """Most closed intervals [starts_i, ends_i] sharing one point."""
+    return _sorted_max_cover(np.sort(starts), np.sort(ends))
+
+
+@njit(cache=True)
+def _sorted_max_cover(starts: np.ndarray, ends: np.ndarray) -> int:
+    """`_max_cover` of interval ends already sorted each on their own."""
     m = starts.size
     if m == 0:
         return 0
-    starts = np.sort(starts)
-    ends = np.sort(ends)
     best = 0
     cover = 0
     i = 0
@@ -302,9 +306,16 @@ def _live_failures(
 
 @njit(cache=True)
 def _relaxed_bound(
-    lo: np.ndarray, hi: np.ndarray, theory: np.ndarray, live: np.ndarray, a: float, b: float
+    lo: np.ndarray,
+    hi: np.ndarray,
+    theory: np.ndarray,
+    live: np.ndarray,
+    a: float,
+    b: float,
+    needed: int,
+    keep: np.ndarray,
 ) -> int:
-    """A lower bound on the live points failing at every (c, k) with k in [a, b].
+    """An upper bound on how many live points pass together at any (c, k), k in [a, b].
 
     A point that passes somewhere in the piece does so with c' = c + s*k
     between its window's lowest start and highest end over [a, b]; if no c'
@@ -312,6 +323,11 @@ def _relaxed_bound(
     Any pivot s gives a valid bound; the middle of the theory volts halves
     how far the windows sweep, and the windows are widened by a hair so
     rounding can never make the bound claim more than is true.
+
+    `keep` receives the live points whose relaxed window meets at least
+    `needed` relaxed windows (its own included): only they can be among
+    `needed` points passing together anywhere in the piece, so the piece and
+    its halves may forget the others when they look for such a set.
     """
     n = lo.size
     t_min = np.inf
@@ -323,8 +339,10 @@ def _relaxed_bound(
     pivot = 0.5 * (t_min + t_max) if t_min <= t_max else 0.0
     starts = np.empty(n)
     ends = np.empty(n)
+    index = np.empty(n, dtype=np.int64)
     m = 0
     for i in range(n):
+        keep[i] = False
         if not live[i]:
             continue
         lever = theory[i] - pivot
@@ -332,8 +350,16 @@ def _relaxed_bound(
         end = max(hi[i] - lever * a, hi[i] - lever * b)
         starts[m] = start - HAIR * (1.0 + abs(start))
         ends[m] = end + HAIR * (1.0 + abs(end))
+        index[m] = i
         m += 1
-    return m - _max_cover(starts[:m], ends[:m])
+    by_start = np.sort(starts[:m])
+    by_end = np.sort(ends[:m])
+    for r in range(m):
+        # Windows meeting this one: those starting by its end, less those ending before its start.
+        meeting = np.searchsorted(by_start, ends[r], side="right")
+        meeting -= np.searchsorted(by_end, starts[r], side="left")
+        keep[index[r]] = meeting >= needed
+    return _sorted_max_cover(by_start, by_end)
 
 
 @njit(cache=True)
@@ -358,10 +384,14 @@ def _solve_piece(
     """
     n = lo.size
     mid = 0.5 * (a + b)
-    reach = 0.0
+    t_min = np.inf
+    t_max = -np.inf
     for i in range(n):
         if live[i]:
-            reach = max(reach, abs(theory[i]) * 0.5 * (b - a))
+            t_min = min(t_min, theory[i])
+            t_max = max(t_max, theory[i])
+    # Two boundary lines drift apart by at most |t_i - t_j| * (b - a) / 2 either side of mid.
+    drift = (t_max - t_min) * 0.5 * (b - a) if t_min <= t_max else 0.0
     lows = np.empty(n)
     highs = np.empty(n)
     n_lo = 0
@@ -391,8 +421,9 @@ def _solve_piece(
         else:
             continue
         v = base - theory[i] * mid
-        surely = n_lo - np.searchsorted(lows, v + 2.0 * reach, side="right")
-        surely += np.searchsorted(highs, v - 2.0 * reach, side="left")
+        slack = drift + HAIR * (1.0 + abs(v))  # a hair: rounding must never prune the optimum
+        surely = n_lo - np.searchsorted(lows, v + slack, side="right")
+        surely += np.searchsorted(highs, v - slack, side="left")
         if surely >= allowed:
             continue
         lines[count] = i
@@ -434,7 +465,9 @@ def fewest_failures(
     boundary lines can carry its optimum, else split in two. Every piece is
     either bounded or solved, so the answer is exact; k_start (the widest
     rotation) and k = 0 are tried first, and k = 0 is kept when it is already
-    among the best.
+    among the best. A piece and its halves forget the points that cannot be
+    among enough passing together to beat the best (on untrimmed passes,
+    where most points fail, that soon leaves a fraction of them to sort).
     """
     lo, hi, live, dead = _base_lines(errors, theory, upper, lower, judged)
     best_k = _clamp_zero(k_lo, k_hi)
@@ -445,19 +478,32 @@ def fewest_failures(
             if fails < best:
                 best_k = k
                 best = fails
+    n_live = int(live.sum())
     lows = np.empty(MAX_PIECES)
     highs = np.empty(MAX_PIECES)
+    sweepable = np.empty(MAX_PIECES)  # the width under which a piece tries the sweeps
+    masks = np.empty((MAX_PIECES, live.size), dtype=np.bool_)  # the points a piece still weighs
     lows[0] = k_lo
     highs[0] = k_hi
+    sweepable[0] = (k_hi - k_lo) * SWEEP_SHARE
+    masks[0] = live
+    keep = np.empty(live.size, dtype=np.bool_)
     top = 1
     while top > 0 and best > dead:
         top -= 1
         a = lows[top]
         b = highs[top]
-        if dead + _relaxed_bound(lo, hi, theory, live, a, b) >= best:
+        width = sweepable[top]
+        # Beating `best` means passing at least this many live points together.
+        needed = n_live - (best - dead) + 1
+        most = _relaxed_bound(lo, hi, theory, masks[top], a, b, needed, keep)
+        weighed = int(keep.sum())
+        if most < needed or weighed < needed:
             continue
+        # The points left out fail wherever the piece could beat `best`.
+        outside = dead + n_live - weighed
         mid = 0.5 * (a + b)
-        fails = dead + _live_failures(lo, hi, theory, live, mid)
+        fails = outside + _live_failures(lo, hi, theory, keep, mid)
         if fails < best:
             best_k = mid
             best = fails
@@ -466,13 +512,15 @@ def fewest_failures(
         solved = False
         piece = 0
         sa = sb = 0.0
-        if narrow or b - a <= (k_hi - k_lo) * SWEEP_SHARE:
-            most = n_lines_limit(lo.size) if not narrow else lo.size
-            solved, piece, sa, sb = _solve_piece(lo, hi, theory, live, a, b, best - dead, most)
+        if narrow or b - a <= width:
+            most = n_lines_limit(weighed) if not narrow else weighed
+            solved, piece, sa, sb = _solve_piece(lo, hi, theory, keep, a, b, best - outside, most)
+            # Too many lines here: the halves will have too many too, try again a level lower.
+            width = 0.25 * (b - a)
         if solved:
-            if dead + piece < best:
+            if outside + piece < best:
                 for k in (_clamp_zero(sa, sb), 0.5 * (sa + sb)):
-                    # Judged by the band rule itself (rounding at a vertex).
+                    # Judged by the band rule itself (rounding at a vertex), on every point.
                     got = dead + _live_failures(lo, hi, theory, live, k)
                     if got < best:
                         best_k = k
@@ -485,6 +533,9 @@ def fewest_failures(
         else:
             lows[top], highs[top] = a, mid
             lows[top + 1], highs[top + 1] = mid, b
+        sweepable[top] = sweepable[top + 1] = width
+        masks[top] = keep
+        masks[top + 1] = keep
         top += 2
     return best_k, best
 
