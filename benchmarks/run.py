@@ -8,6 +8,7 @@ import sys
 from benchmarks import (
     agent,
     analysis,
+    before,
     central,
     dashboard,
     real_files,
@@ -21,6 +22,7 @@ SECTIONS = {
     "analysis": analysis.run,
     "rotation": rotation.run,
     "real": real_files.run,
+    "before": before.run,
     "agent": agent.run,
     "watcher": watcher.run,
     "retention": retention.run,
