@@ -191,7 +191,7 @@ class _Row:
         self.problems: list[RowProblem] = []
 
     def problem(self, column: str | None, message: str) -> None:
-        self.problems.append(RowProblem(self.number, column, visible(message)))
+        self.problems.append(RowProblem(self.number, column, visible(message[:300])))
 
     def put(self, column: str, value: Any, source: str) -> None:
         """Set a field; a second, different value for it (from a free-text cell) is a problem."""
@@ -256,6 +256,18 @@ def _validated(row: _Row) -> SpecRow | None:
         return None
 
 
+def read_row(values: dict[str, str], number: int = 0) -> tuple[SpecRow | None, list[RowProblem]]:
+    """One row of cells (column -> text), as the import reads it; the edit form uses it too,
+    so a cell typed on the page means what it means in a file."""
+    row = _Row(number)
+    long = [c for c, v in values.items() if len(v) > MAX_CELL_CHARS]
+    for column in long:
+        row.problem(column, f"is over {MAX_CELL_CHARS} characters")
+    if not long:
+        _read_cells(row, {c: v.strip() for c, v in values.items() if c in COLUMNS})
+    return _validated(row), row.problems
+
+
 def parse_file(content: bytes) -> ParsedFile:
     """Every row of a CSV or XLSX spec file; raises SpecFileError when the file as a whole
     cannot be read (too big, damaged, no usable header)."""
@@ -279,24 +291,20 @@ def parse_file(content: bytes) -> ParsedFile:
         if not any(values.values()):
             continue
         parsed.rows_read += 1
-        row = _Row(number)
-        long = [c for c, v in values.items() if len(v) > MAX_CELL_CHARS]
-        for column in long:
-            row.problem(column, f"is over {MAX_CELL_CHARS} characters")
-        if not long:
-            _read_cells(row, values)
-        spec = _validated(row)
+        spec, problems = read_row(values, number)
         if spec is not None:
             for name in (spec.model, *spec.aliases):
                 key = name_key(name)
                 if key in seen:
-                    row.problem("model", f"'{name}' is already named on row {seen[key]}")
-            if not row.problems:
+                    problems.append(
+                        RowProblem(number, "model", f"'{name}' is already named on row {seen[key]}")
+                    )
+            if not problems:
                 for name in (spec.model, *spec.aliases):
                     seen[name_key(name)] = number
                 parsed.rows.append(spec)
                 parsed.row_numbers[spec.model] = number
-        parsed.problems.extend(row.problems)
+        parsed.problems.extend(problems)
     return parsed
 
 

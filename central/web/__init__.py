@@ -25,6 +25,15 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def _register_specs(app: Flask) -> None:
+    """QA's model-spec table: its pages and the stations' GET /api/v1/specs (central/specs)."""
+    from central.specs.api import bp as specs_api
+    from central.specs.web import bp as specs_pages
+
+    app.register_blueprint(specs_api)
+    app.register_blueprint(specs_pages)
+
+
 def create_app(ctx: CentralContext) -> Flask:
     from central.web import admin, auth, csrf, export, health, ingest, models, overview, units
 
@@ -46,6 +55,7 @@ def create_app(ctx: CentralContext) -> Flask:
     app.register_blueprint(export.bp)
     app.register_blueprint(units.bp)
     app.register_blueprint(models.bp)
+    _register_specs(app)
 
     @app.after_request
     def dashboard_headers(response: Response) -> Response:
