@@ -174,9 +174,11 @@ def station_table(db: Database) -> tuple[int, SpecTable, dict[str, Any]]:
 
 
 def _diff(before: SpecRow | None, after: SpecRow) -> dict[str, list[Any]]:
-    old = before.cells() if before is not None else dict.fromkeys(COLUMNS)
+    # A new model's change lists what it sets, not every default it starts with.
+    old = (before or SpecRow(model=after.model)).cells()
     new = after.cells()
-    return {c: [old[c], new[c]] for c in COLUMNS if old[c] != new[c] and c != "model"}
+    changed = {c: [old[c], new[c]] for c in COLUMNS if old[c] != new[c] and c != "model"}
+    return changed if before is not None or changed else {"model": [None, after.model]}
 
 
 def _refusals(conn: psycopg.Connection, specs: Sequence[SpecRow]) -> dict[str, str]:
