@@ -26,12 +26,14 @@ CONTENT_SECURITY_POLICY = (
 
 
 def _register_specs(app: Flask) -> None:
-    """QA's model-spec table: its pages and the stations' GET /api/v1/specs (central/specs)."""
+    """QA's model-spec table: its pages, the stations' GET /api/v1/specs and /quality."""
     from central.specs.api import bp as specs_api
+    from central.specs.quality_web import bp as quality_page
     from central.specs.web import bp as specs_pages
 
     app.register_blueprint(specs_api)
     app.register_blueprint(specs_pages)
+    app.register_blueprint(quality_page)
 
 
 def create_app(ctx: CentralContext) -> Flask:
