@@ -126,7 +126,7 @@ class SpecFetcher:
         if response.status_code == 304:
             self.state.last_error = None
             return False
-        if response.status_code == 404:  # an older central without a spec table
+        if response.status_code == 404:  # no table yet (or an older central): keep ours
             self.state.last_error = None
             return False
         if response.status_code != 200:

@@ -61,6 +61,10 @@ CREATE TABLE model_spec_changes (
 );
 CREATE INDEX model_spec_changes_model ON model_spec_changes (model, id);
 
+-- The preview and the learned thresholds read a model's newest results by any spelling
+-- of its name (stations write `8340-1` or `8340-1 `; the spec table is case-blind).
+CREATE INDEX results_model_lower_time ON results (lower(model), analysed_at);
+
 -- Learned sigma thresholds: central proposes, QA decides; only an accepted one is
 -- written into model_specs.sigma_threshold (through the store, so versioned and audited).
 CREATE TABLE sigma_proposals (

@@ -51,6 +51,10 @@ def specs() -> Any:
         return refusal
     try:
         version = store.table_version(context().db)
+        if version == 0:
+            # QA has not made a table yet: a station keeps its own spec file (if any)
+            # rather than be told that no model has a spec.
+            return _refusal(404, "no_spec_table", "Central has no model-spec table yet.")
         etag = etag_of(f"{store.VERSION_PREFIX}{version}")
         if etag in request.headers.get("If-None-Match", "")[:1024]:
             return Response(status=304, headers={"ETag": etag})
