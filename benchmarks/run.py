@@ -14,6 +14,7 @@ from benchmarks import (
     retention,
     rotation,
     spc,
+    specs,
     watcher,
 )
 
@@ -27,6 +28,7 @@ SECTIONS = {
     "central": central.run,
     "spc": spc.run,
     "dashboard": dashboard.run,
+    "specs": specs.run,
 }
 
 
