@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,6 +81,9 @@ def exit_reason(exitcode: int | None) -> str:
 class Request:
     path: str
     content: bytes | None  # the bytes already hashed by the caller, or None to read the file
+    # New settings (a spec table pushed by central, agent.spec_sync) for this file and
+    # every later one; None: keep the worker's.
+    settings: AnalysisSettings | None = None
 
 
 def _limit_memory(limit: int) -> None:
@@ -129,6 +133,8 @@ def _child_main(
             return
         if request is None:
             return
+        if request.settings is not None:
+            settings = request.settings
         path = Path(request.path)
         if request.content is None:
             result = analyse_file(path, settings)
@@ -173,6 +179,8 @@ class IsolatedAnalyser:
         from agent.kernel_cache import worker_cache_dir
 
         self.settings = settings
+        self._settings_sent = True  # the worker has self.settings (set by update_settings)
+        self._settings_lock = threading.Lock()  # the sync thread updates, the watcher sends
         # The installed (frozen) agent must cache kernels somewhere that does not depend
         # on the working directory; from source numba's place beside the code is kept.
         self.kernel_cache_dir = (
@@ -264,13 +272,27 @@ class IsolatedAnalyser:
             process.kill()
         raise AnalysisCannotStart(detail)
 
+    def update_settings(self, settings: AnalysisSettings) -> None:
+        """Judge the next file (and every later one) by these settings.
+
+        They travel with the next request, so a worker busy with a file finishes
+        it under the settings it began with; a worker started later gets them at
+        its start.
+        """
+        with self._settings_lock:
+            self.settings = settings
+            self._settings_sent = False
+
     def analyse(self, path: Path, content: bytes | None = None) -> FileResult:
-        if self._process is None or not self._process.is_alive():
-            self.start()
+        with self._settings_lock:
+            if self._process is None or not self._process.is_alive():
+                self.start()  # spawned with self.settings
+            update = None if self._settings_sent else self.settings
+            self._settings_sent = True
         conn = self._conn
         assert conn is not None  # noqa: S101 - start() set it
         try:
-            conn.send(Request(str(path), content))
+            conn.send(Request(str(path), content, update))
             if conn.poll(self.timeout_s):
                 result: FileResult = conn.recv()
                 return result

@@ -19,6 +19,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from agent.history import HistoryImport
+from agent.spec_sync import SpecState
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -100,6 +101,7 @@ class Runtime:
     account: str = ""  # the account the service runs as, for `doctor`
     central: CentralState = field(default_factory=CentralState)
     history_import: HistoryImport = field(default_factory=HistoryImport)
+    specs: SpecState = field(default_factory=SpecState)  # the spec table judged by
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def report_scan(self, waiting: int) -> None:

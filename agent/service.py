@@ -33,6 +33,7 @@ from agent.retention import RUN_EVERY_S as RETENTION_EVERY_S
 from agent.retention import Retention
 from agent.runtime import Runtime, write_state
 from agent.seam import Platform, host
+from agent.spec_sync import SpecFetcher
 from agent.store.store import Store
 from agent.sync import CentralClient, Syncer
 from agent.watcher import Watcher
@@ -41,6 +42,7 @@ from agent.web.context import AgentContext
 from shared.errors import LtaError
 from shared.models import FileResult
 from shared.service import bind_server, exit_on_signals, setup_logging
+from shared.spec_wire import SpecPush
 
 TICK_S = 0.1  # how often settled files are looked for; the folder scan has its own interval
 WEB_THREADS = 6
@@ -93,6 +95,7 @@ class AgentService:
     runtime: Runtime | None = None
     syncer: Syncer | None = None
     client: CentralClient | None = None
+    spec_fetcher: SpecFetcher | None = None
     platform: Platform = field(default_factory=host)
     _starter: threading.Thread | None = None
     _start_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -130,8 +133,13 @@ class AgentService:
             listen=self.platform.listen_socket,  # exclusive on Windows: one agent per port
             **SERVER_LIMITS,
         )
+        settings = config.analysis_settings()
+        if settings.specs is not None:
+            self.runtime.specs.version = settings.specs.version
+            self.runtime.specs.source = "file"
+            self.runtime.specs.models = len(settings.specs.specs)
         self.analyser = IsolatedAnalyser(
-            config.analysis_settings(),
+            settings,
             start_method="spawn",
             kernel_cache_dir=kernel_cache.worker_cache_dir(config.storage.data_dir),
             platform=self.platform,
@@ -175,6 +183,17 @@ class AgentService:
             next_run_time=datetime.now(UTC),
         )
         self.syncer = self._syncer()
+        if self.syncer is not None and self.client is not None:
+            self.spec_fetcher = SpecFetcher(
+                store=self.store,
+                client=self.client,
+                state=self.runtime.specs,
+                apply=lambda table: analyser.update_settings(
+                    settings.model_copy(update={"specs": table})
+                ),
+                reanalyse=self._reanalyse_later,
+            )
+            self.spec_fetcher.start_from_cache()  # before the first file: central may be away
         if self.syncer is not None:
             self.scheduler.add_job(
                 self._guarded_sync(self.syncer),
@@ -316,11 +335,39 @@ class AgentService:
                 return
             try:
                 syncer.run(self.stop_event)
+                if self.spec_fetcher is not None:
+                    self.spec_fetcher.run()
             except Exception as exc:  # the job must survive to try again
                 logger.exception("Sync round failed")
                 syncer.state.last_error = f"sync error: {exc}"
 
         return sync
+
+    def _reanalyse_later(self, push: SpecPush) -> None:
+        """QA asked, with a spec change, to re-judge a window of recent units: in the
+        background, one model at a time, through the same path as `lta-agent reanalyze`."""
+        if self.store is None or self.analyser is None:
+            return
+        store, settings = self.store, self.analyser.settings
+        since = (datetime.now(UTC) - timedelta(days=push.reanalyse_days)).date()
+        reason = f"spec table {push.table.version}"
+        cache_dir = kernel_cache.worker_cache_dir(self.config.storage.data_dir)
+
+        def work() -> None:
+            from agent import reanalysis
+
+            try:
+                with reanalysis.isolated(settings, cache_dir) as analyse:
+                    for model in push.reanalyse_models:
+                        if self.stop_event.is_set():
+                            return
+                        options = reanalysis.Options(since=since, model=model, reason=reason)
+                        summary = reanalysis.reanalyse(store, analyse, options)
+                        logger.info("Re-analysis for {} ({}): {}", model, reason, summary.line())
+            except Exception:  # a background job: the next spec change may try again
+                logger.exception("Re-analysis after a spec change failed")
+
+        threading.Thread(target=work, name="lta-spec-reanalysis", daemon=True).start()
 
     @property
     def page_url(self) -> str:

@@ -60,6 +60,10 @@ class CentralClient:
             headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
         )
 
+    def get(self, path: str, headers: dict[str, str]) -> httpx.Response:
+        """A GET (the spec table, agent.spec_sync), with the caller's conditional headers."""
+        return self._http.get(path, headers=headers)
+
     def close(self) -> None:
         self._http.close()
 

@@ -15,6 +15,7 @@ from benchmarks import (
     retention,
     rotation,
     spc,
+    specs,
     watcher,
 )
 
@@ -29,6 +30,7 @@ SECTIONS = {
     "central": central.run,
     "spc": spc.run,
     "dashboard": dashboard.run,
+    "specs": specs.run,
 }
 
 

@@ -38,6 +38,9 @@ class Action(StrEnum):
     STATION_ADD = "station.add"
     STATION_REVOKE = "station.revoke"
     ALARM_ACKNOWLEDGE = "alarm.acknowledge"
+    SPEC_CHANGE = "spec.change"  # one model's spec edited (central/specs)
+    SPEC_IMPORT = "spec.import"  # one model's spec changed by a file import
+    SIGMA_DECISION = "spec.sigma"  # a learned sigma threshold accepted or rejected
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--rate", type=float, default=12.0, help="units per minute per station")
     _user_parser(commands)
     _seed_parser(commands)
+    _specs_parser(commands)
     return parser
+
+
+def _specs_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    specs = commands.add_parser("specs", help="QA's model-spec table: import and export")
+    actions = specs.add_subparsers(dest="action", required=True)
+    imp = actions.add_parser("import", help="add or change models from a CSV or XLSX file")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--strict", action="store_true", help="import nothing if any row fails")
+    imp.add_argument("--reason", default=None, help="why (kept with every change)")
+    exp = actions.add_parser("export", help="write the table to a CSV or XLSX file")
+    exp.add_argument("file", type=Path)
 
 
 def _seed_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -230,6 +242,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
 
+def cmd_specs(args: argparse.Namespace) -> int:
+    from central import audit
+    from central.specs import transfer
+
+    def act(db):  # type: ignore[no-untyped-def]
+        if args.action == "export":
+            content = transfer.export_bytes(db, transfer.format_of(args.file))
+            args.file.write_bytes(content)
+            print(f"wrote {args.file}")
+            return EXIT_OK
+        report = transfer.import_path(db, args.file, audit.CLI, args.strict, args.reason)
+        for line in report.lines():
+            print(line)
+        return EXIT_OK if report.imported and not report.problems else EXIT_FAILED
+
+    return _with_db(args, act)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": cmd_serve,
     "migrate": cmd_migrate,
@@ -239,6 +269,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "user": cmd_user,
     "seed": cmd_seed,
+    "specs": cmd_specs,
 }
 
 

@@ -154,6 +154,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX results_model ON results(model)
     """,
+    # 8: QA's spec table as central last sent it (agent.spec_sync): the station judges by
+    # this copy while central is away, and asks for a newer one with its ETag.
+    """
+    CREATE TABLE spec_cache (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version TEXT NOT NULL,
+        etag TEXT NOT NULL,
+        document TEXT NOT NULL,
+        fetched_at TEXT NOT NULL
+    )
+    """,
 ]
 
 

@@ -220,6 +220,7 @@ def health_texts(status: dict[str, Any], max_scan_age_s: float) -> dict[str, Any
         "outbox": outbox_text,
         "central": central_text,
         "central_bad": central_bad,
+        "specs": specs_text(status.get("specs")),
     }
 
 
@@ -235,6 +236,14 @@ def history_import_text(progress: dict[str, int] | None) -> str:
     if not progress:
         return ""
     return f"importing history: {progress['done']} of {progress['found']}"
+
+
+def specs_text(specs: dict[str, Any] | None) -> str:
+    """Which spec table the verdicts follow (status.js: specsText builds the same)."""
+    if not specs or not specs.get("version"):
+        return "specs: none (station rules)"
+    text = f"specs: {specs['version']} ({specs.get('source') or '?'})"
+    return text + (f", {specs['last_error']}" if specs.get("last_error") else "")
 
 
 def central_health(central: dict[str, Any] | None) -> tuple[str, bool]:

@@ -29,6 +29,8 @@ def build_status(ctx: AgentContext, now: datetime | None = None) -> dict[str, An
         "outbox": outbox,
         "history_import": runtime.history_import.snapshot(),
         "central": runtime.central.as_dict(),
+        "spec_version": runtime.specs.version,
+        "specs": runtime.specs.as_dict(),
         "health": {
             "starting_up": runtime.starting_up,
             "analysis_error": runtime.analysis_error,

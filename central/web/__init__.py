@@ -25,6 +25,17 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def _register_specs(app: Flask) -> None:
+    """QA's model-spec table: its pages, the stations' GET /api/v1/specs and /quality."""
+    from central.specs.api import bp as specs_api
+    from central.specs.quality_web import bp as quality_page
+    from central.specs.web import bp as specs_pages
+
+    app.register_blueprint(specs_api)
+    app.register_blueprint(specs_pages)
+    app.register_blueprint(quality_page)
+
+
 def create_app(ctx: CentralContext) -> Flask:
     from central.web import admin, auth, csrf, export, health, ingest, models, overview, units
 
@@ -46,6 +57,7 @@ def create_app(ctx: CentralContext) -> Flask:
     app.register_blueprint(export.bp)
     app.register_blueprint(units.bp)
     app.register_blueprint(models.bp)
+    _register_specs(app)
 
     @app.after_request
     def dashboard_headers(response: Response) -> Response:

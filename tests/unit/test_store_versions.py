@@ -35,6 +35,7 @@ def real_results() -> list[FileResult]:
 
 # How to take a store one version back, newest first: what each later migration added.
 _UNDO = {
+    8: ("DROP TABLE spec_cache",),
     7: (
         "DROP INDEX results_model",
         "DROP TABLE result_revisions",
@@ -90,7 +91,7 @@ def digest(path: Path) -> str:
 
 def test_a_new_store_has_the_newest_version_and_incremental_vacuum(store: Store) -> None:
     conn = store.read()
-    assert store.schema_version == len(MIGRATIONS) == 7
+    assert store.schema_version == len(MIGRATIONS) == 8
     assert conn.execute("PRAGMA auto_vacuum").fetchone()[0] == AUTO_VACUUM_INCREMENTAL
     assert store.incremental_vacuum
     indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
@@ -107,9 +108,9 @@ def test_an_older_store_is_migrated_forward_and_keeps_every_result(tmp_path: Pat
     store = Store(path)
     try:
         conn = store.read()
-        assert store.schema_version == 7
+        assert store.schema_version == 8
         versions = [r[0] for r in conn.execute("SELECT version FROM schema_version")]
-        assert versions == [1, 2, 3, 4, 5, 6, 7]
+        assert versions == [1, 2, 3, 4, 5, 6, 7, 8]
         assert conn.execute("PRAGMA auto_vacuum").fetchone()[0] == AUTO_VACUUM_INCREMENTAL
         assert reads.count_results(conn) == len(results)
         for item in reads.recent(conn, limit=50):

@@ -142,6 +142,15 @@
     return "importing history: " + progress.done + " of " + progress.found;
   }
 
+  // Mirrors pages.specs_text.
+  function specsText(specs) {
+    if (!specs || !specs.version) {
+      return "specs: none (station rules)";
+    }
+    var text = "specs: " + specs.version + " (" + (specs.source || "?") + ")";
+    return specs.last_error ? text + ", " + specs.last_error : text;
+  }
+
   // Mirrors pages.central_health.
   function centralText(central) {
     if (!central || !central.configured) {
@@ -173,6 +182,7 @@
     setText("health-error", texts.lastError);
     setText("health-outbox", texts.outbox);
     setText("health-central", texts.central.text);
+    setText("health-specs", specsText(status.specs));
     var startingEl = byId("starting-up");
     if (startingEl) {
       startingEl.hidden = !status.health.starting_up;
