@@ -31,6 +31,7 @@ from psycopg import sql
 from central import audit
 from central.audit import Action, Actor
 from central.db import Database
+from shared.errors import LtaError
 
 MAX_NOTE = 1000  # the CHECK in migration 005 says the same
 DEFAULT_ACKNOWLEDGED_SHOWN = 25
@@ -97,16 +98,13 @@ class AlarmErrorCode(StrEnum):
     NOTE_TOO_LONG = "alarm_note_too_long"
 
 
-class AlarmError(ValueError):
+class AlarmError(LtaError, ValueError):
     """An acknowledgement that cannot be made; the message says what to do instead."""
 
-    def __init__(self, code: AlarmErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    code: AlarmErrorCode
 
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+    def __init__(self, code: AlarmErrorCode, message: str) -> None:
+        super().__init__(code, message)
 
 
 @dataclass(frozen=True)

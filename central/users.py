@@ -86,7 +86,7 @@ class UserError(LtaError):
     """
 
     def __init__(self, reason: str, message: str) -> None:
-        super().__init__(ErrorCode.CONFIG_INVALID, message)
+        super().__init__(ErrorCode.USER_INVALID, message)
         self.reason = reason
 
 

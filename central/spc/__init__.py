@@ -14,6 +14,4 @@ Modules, one job each:
 - `control`: individuals and moving-range chart limits, the 8 Nelson tests.
 - `drift`: tabular CUSUM and EWMA against a baseline.
 - `compare`: do stations differ for one model (ANOVA, Welch, Kruskal-Wallis).
-- `near_miss`: passes with under 20 % margin.
-- `positions`: where along the travel failing points cluster.
 """
