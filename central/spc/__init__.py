@@ -14,4 +14,6 @@ Modules, one job each:
 - `control`: individuals and moving-range chart limits, the 8 Nelson tests.
 - `drift`: tabular CUSUM and EWMA against a baseline.
 - `compare`: do stations differ for one model (ANOVA, Welch, Kruskal-Wallis).
+- `model`: a model's statistics from its per-unit series (which values, which spec,
+  the scorecard): what the model list and a model's page show, decided once.
 """

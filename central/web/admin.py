@@ -15,10 +15,11 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from central import audit, stations, users
-from central.audit import Action
+from central import stations
+from central.auth import audit, users
+from central.auth.audit import Action
+from central.auth.users import Role, UserError
 from central.stations import StationError
-from central.users import Role, UserError
 from central.web.auth import actor, current_user, role_required
 from central.web.context import context
 

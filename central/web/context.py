@@ -10,8 +10,8 @@ from typing import Any
 from flask import current_app
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from central.auth.lockout import LockoutPolicy
 from central.db import Database
-from central.lockout import LockoutPolicy
 from central.ratelimit import RateLimiter
 
 

@@ -30,8 +30,13 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from central import alarms as alarm_store
-from central.model_spc import (
+from central.alarms import rows as alarm_store
+from central.queries import compare, models
+from central.queries.counts import StatusCounts
+from central.queries.filters import Filters, QueryError, QueryErrorCode
+from central.spc.control import ALL_TESTS, TEST_DESCRIPTIONS, select_tests
+from central.spc.errors import SpcInputError
+from central.spc.model import (
     DEFAULT_TREND_WINDOW,
     SCORECARD_TRACKS,
     Scorecard,
@@ -41,11 +46,6 @@ from central.model_spc import (
     sigma_metric,
     station_drift,
 )
-from central.queries import compare, models, models_extra
-from central.queries.counts import StatusCounts
-from central.queries.filters import Filters, QueryError, QueryErrorCode
-from central.spc.control import ALL_TESTS, TEST_DESCRIPTIONS, select_tests
-from central.spc.errors import SpcInputError
 from central.stations import list_stations
 from central.web import model_page
 from central.web.auth import login_required
@@ -224,10 +224,10 @@ def model_list() -> Any:
     db = context().db
     every = models.model_summaries(db, view.filters)
     summaries = listed_models(every)
-    latest = models_extra.latest_tracks_per_model(
+    latest = models.latest_tracks_per_model(
         db, view.filters, SCORECARD_TRACKS, only=[s.model for s in summaries if s.model]
     )
-    alarm_counts = models_extra.open_alarm_counts(db, view.filters.stations)
+    alarm_counts = models.open_alarm_counts(db, view.filters.stations)
     rows = [
         ModelRow(
             s,
@@ -341,7 +341,7 @@ def model_compare(model: str) -> Any:
     summary = _summary_or_404(model, view)
     filters = view.filters
     stations = compare.station_distributions(db, model, filters, COMPARE_VALUES)
-    specs = models_extra.spec_values(db, model, filters, SERIES_LIMIT)
+    specs = models.spec_values(db, model, filters, SERIES_LIMIT)
     spec = specs[0] if len(specs) == 1 else None
     views = [
         model_page.compare_view("sigma", stations, "box-sigma", None, "sigma gradient"),

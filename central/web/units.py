@@ -23,7 +23,7 @@ from uuid import UUID
 
 from flask import Blueprint, abort, render_template, request, url_for
 
-from central.queries import units, units_extra
+from central.queries import units
 from central.queries.filters import Filters, QueryError
 from central.web.auth import login_required
 from central.web.context import context
@@ -110,8 +110,8 @@ def search() -> Any:
         "to": request.args.get("to", "").strip(),
     }
     choices = {
-        "stations": units_extra.station_names(db),
-        "models": units_extra.model_names(db),
+        "stations": units.station_names(db),
+        "models": units.model_names(db),
     }
     try:
         filters = Filters.from_query(request.args.items(multi=True))
@@ -120,7 +120,7 @@ def search() -> Any:
         return render_template(
             "units.html", form=form, error=exc, rows=[], older=None, newest=None, **choices
         ), 400
-    metrics = units_extra.key_metrics(db, [row.result_id for row in page.rows])
+    metrics = units.key_metrics(db, [row.result_id for row in page.rows])
     criteria = ([("serial", serial)] if serial else []) + filters.to_query()
     older = None
     if page.next_cursor is not None:

@@ -21,9 +21,9 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from central.audit import CLI
+from central.auth.audit import CLI
+from central.auth.users import Role, add_user
 from central.db import Database, migrate, open_database
-from central.users import Role, add_user
 from central.web import create_app
 from central.web.context import AuthSettings, CentralContext, IngestLimits
 from shared.protocol import PROTOCOL_VERSION, Heartbeat

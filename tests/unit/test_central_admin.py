@@ -10,11 +10,11 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from central import audit
-from central.audit import Action, Actor
+from central.auth import audit
+from central.auth.audit import Action, Actor
+from central.auth.users import Role, check_login, get_user, list_users
 from central.db import Database
 from central.stations import list_stations
-from central.users import Role, check_login, get_user, list_users
 from shared.protocol import HEARTBEAT_PATH
 from tests.unit.central_auth_support import (
     ADMIN,

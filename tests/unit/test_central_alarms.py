@@ -17,16 +17,17 @@ import numpy as np
 import psycopg
 import pytest
 
-from central import alarm_job, alarms
-from central.alarm_rules import (
+from central.alarms import job as alarm_job
+from central.alarms import rows as alarms
+from central.alarms.rows import AlarmError, AlarmErrorCode, AlarmKind, Cause, Finding
+from central.alarms.rules import (
     DRIFT_MIN_BASELINE,
     AlarmSettings,
     Windows,
     binomial_cdf,
     find_all,
 )
-from central.alarms import AlarmError, AlarmErrorCode, AlarmKind, Cause, Finding
-from central.audit import Action, Actor
+from central.auth.audit import Action, Actor
 from central.config import ConfigError, load_config
 from central.db import Database
 from central.service import alarm_settings_from

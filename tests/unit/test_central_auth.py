@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from central import lockout
+from central.auth import lockout
+from central.auth.lockout import LockoutPolicy
+from central.auth.users import check_login, list_users
 from central.db import Database
-from central.lockout import LockoutPolicy
 from central.stations import add_station
-from central.users import check_login, list_users
 from central.web.auth import SESSION_COOKIE, safe_next
 from central.web.context import AuthSettings
 from shared.protocol import HEARTBEAT_PATH, RESULTS_PATH

@@ -25,13 +25,13 @@ from psycopg.conninfo import conninfo_to_dict
 
 from agent.analysis.file import analyse_file
 from agent.simulate import simulate_station
-from central.audit import CLI
+from central.auth.audit import CLI
+from central.auth.lockout import LockoutPolicy
+from central.auth.users import Role, add_user, check_login
 from central.config import CentralConfig
 from central.db import Database
 from central.embedded_pg import embedded_url
-from central.lockout import LockoutPolicy
 from central.service import server_adjustments
-from central.users import Role, add_user, check_login
 from central.web import create_app
 from central.web.context import AuthSettings, CentralContext
 from central.web.models import MAX_LISTED_MODELS

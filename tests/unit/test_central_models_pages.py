@@ -23,15 +23,15 @@ import numpy as np
 import pytest
 from flask.testing import FlaskClient
 
-from central.alarms import AlarmKind, Finding, apply_findings
-from central.audit import CLI
+from central.alarms.rows import AlarmKind, Finding, apply_findings
+from central.auth.audit import CLI
+from central.auth.users import Role, add_user
 from central.db import Database
 from central.queries.filters import Filters
 from central.queries.models import fail_positions
 from central.spc.capability import SpecLimits, capability, rolling_capability
 from central.spc.compare import compare_groups
 from central.spc.drift import cusum, drift_state, ewma
-from central.users import Role, add_user
 from central.web.model_page import buckets
 from shared.models import ErrorInfo, FileResult, Status
 from shared.plot import format_number

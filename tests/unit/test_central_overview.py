@@ -18,10 +18,11 @@ import pytest
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from central import alarm_job, alarms
-from central.alarm_rules import AlarmSettings
-from central.alarms import AlarmKind
-from central.audit import Action
+from central.alarms import job as alarm_job
+from central.alarms import rows as alarms
+from central.alarms.rows import AlarmKind
+from central.alarms.rules import AlarmSettings
+from central.auth.audit import Action
 from central.db import Database
 from central.export import DATA_COLUMNS
 from central.queries.filters import Filters

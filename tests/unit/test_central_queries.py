@@ -23,7 +23,7 @@ from central.db import Database
 from central.queries import compare, fleet, models, units
 from central.queries.counts import StatusCounts
 from central.queries.filters import Filters, QueryError, QueryErrorCode
-from central.rollups import FAIL_BINS
+from central.rollup_columns import FAIL_BINS
 from central.stations import add_station
 from central.web import create_app
 from central.web.context import CentralContext, IngestLimits

@@ -24,11 +24,11 @@ from agent.reanalysis import Options, reanalyse
 from agent.runtime import Runtime
 from agent.store.store import Store
 from central import rollups
-from central.audit import CLI
+from central.auth.audit import CLI
+from central.auth.users import Role, add_user
 from central.db import Database
 from central.queries import units
 from central.stations import add_station
-from central.users import Role, add_user
 from shared.analysis_settings import AnalysisSettings
 from shared.ids import result_id
 from shared.model_specs import ModelSpec, Policy, SpecTable

@@ -22,10 +22,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from agent.analysis.file import analyse_file
-from central.audit import CLI
+from central.auth.audit import CLI
+from central.auth.users import Role, add_user
 from central.db import Database
-from central.queries import units_extra
-from central.users import Role, add_user
+from central.queries import units as unit_queries
 from central.web.units import PAGE_SIZE
 from shared.ids import result_id
 from shared.models import FileResult, Status, TrackResult
@@ -476,7 +476,7 @@ def test_key_metrics_of_a_page_name_each_units_worst_track(world: World) -> None
     two_tracks, mixed = world.one(LINE_1, "54"), world.one(LINE_1, "MIXED1")
     unreadable = world.unreadable
     ids = [two_tracks.rid, mixed.rid, unreadable.rid, UUID(int=1)]
-    found = units_extra.key_metrics(world.db, ids)
+    found = unit_queries.key_metrics(world.db, ids)
     assert set(found) == set(ids[:3])  # an unknown id is left out
     for sent in (two_tracks, mixed):
         track = worst_track(sent.result)
@@ -496,13 +496,13 @@ def test_key_metrics_of_a_page_name_each_units_worst_track(world: World) -> None
     assert found[mixed.rid].track_id == mixed.result.tracks[0].track_id
     assert found[mixed.rid].fail_points
     assert found[unreadable.rid].track_id is None
-    assert units_extra.key_metrics(world.db, []) == {}
+    assert unit_queries.key_metrics(world.db, []) == {}
 
 
 def test_the_search_choices_are_every_station_and_model(world: World) -> None:
-    assert units_extra.station_names(world.db) == [LINE_1, LINE_2, LINE_3, LINE_4]
+    assert unit_queries.station_names(world.db) == [LINE_1, LINE_2, LINE_3, LINE_4]
     models = sorted({s.result.model for s in world.sent if s.result.model})
-    assert units_extra.model_names(world.db) == models
+    assert unit_queries.model_names(world.db) == models
 
 
 def test_a_rotated_unit_says_how_its_verdict_was_reached(world: World, viewer: FlaskClient) -> None:

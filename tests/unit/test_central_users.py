@@ -16,12 +16,10 @@ from pathlib import Path
 import pytest
 from loguru import logger
 
-from central import lockout, sessions
-from central.audit import CLI, Actor
-from central.cli import EXIT_FAILED, EXIT_OK, main
-from central.db import Database
-from central.lockout import LockoutPolicy
-from central.users import (
+from central.auth import lockout, sessions
+from central.auth.audit import CLI, Actor
+from central.auth.lockout import LockoutPolicy
+from central.auth.users import (
     SCRYPT_N,
     SCRYPT_P,
     SCRYPT_R,
@@ -41,6 +39,8 @@ from central.users import (
     set_role,
     verify_password,
 )
+from central.cli import EXIT_FAILED, EXIT_OK, main
+from central.db import Database
 from tests.unit.central_auth_support import (
     ADMIN,
     ADMIN_PASSWORD,

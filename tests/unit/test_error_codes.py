@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from central.alarms import AlarmError, AlarmErrorCode
+from central.alarms.rows import AlarmError, AlarmErrorCode
+from central.auth.users import UserError, WeakPasswordError
 from central.queries.filters import QueryError, QueryErrorCode
 from central.seed import SeedError
 from central.spc.errors import SpcConvergenceError, SpcErrorCode, SpcInputError
 from central.stations import StationError
-from central.users import UserError, WeakPasswordError
 from shared.errors import ErrorCode, LtaError
 
 

@@ -1,7 +1,7 @@
 """Alarms: the rows the fleet overview shows, how findings become rows, and acknowledgement.
 
-The rules that find conditions live in central/alarm_rules.py and the job
-that runs them once a minute in central/alarm_job.py; this module only
+The rules that find conditions live in central/alarms/rules.py and the job
+that runs them once a minute in central/alarms/job.py; this module only
 stores what they found. docs/decisions/0013-alarms.md has the rules.
 
 An alarm is one episode of a condition (a kind, a station, a model):
@@ -28,8 +28,8 @@ from types import MappingProxyType
 import psycopg
 from psycopg import sql
 
-from central import audit
-from central.audit import Action, Actor
+from central.auth import audit
+from central.auth.audit import Action, Actor
 from central.db import Database
 from shared.errors import LtaError
 

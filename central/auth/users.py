@@ -3,7 +3,7 @@
 Passwords are hashed with scrypt (hashlib, no extra dependency) and a random
 salt per user; the cost parameters are stored with each hash so they can be
 raised later without breaking existing accounts. Every change is written in
-one transaction with its audit entry (central/audit.py).
+one transaction with its audit entry (central/auth/audit.py).
 
 Two roles: a viewer sees the dashboard; an admin also manages stations and
 users. The last active admin can be neither disabled nor demoted, so central
@@ -27,8 +27,8 @@ from typing import TextIO
 
 import psycopg
 
-from central import lockout, sessions
-from central.audit import Action, Actor, record_in
+from central.auth import lockout, sessions
+from central.auth.audit import Action, Actor, record_in
 from central.db import Database
 from shared.errors import ErrorCode, LtaError
 

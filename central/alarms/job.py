@@ -19,8 +19,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from loguru import logger
 
-from central.alarm_rules import AlarmSettings, describe, find_all
-from central.alarms import Applied, apply_findings, record_run
+from central.alarms.rows import Applied, apply_findings, record_run
+from central.alarms.rules import AlarmSettings, describe, find_all
 from central.db import Database
 
 EVALUATION_LOCK_KEY = 0x4C54_414C  # "LTAL"; the migrations use "LTAC"

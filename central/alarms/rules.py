@@ -1,7 +1,7 @@
 """The four alarm rules: what counts as a silent station, a drift, a yield drop, a rule violation.
 
 Each rule reads a few set-based queries (rollups for baselines, an index walk
-for the newest units) and returns `Finding`s; central/alarms.py turns them
+for the newest units) and returns `Finding`s; central/alarms/rows.py turns them
 into alarm rows. Nothing here writes. The exact definitions, constants and
 the reasons for them are in docs/decisions/0013-alarms.md; in short:
 
@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from central.alarms import AlarmKind, Finding
+from central.alarms.rows import AlarmKind, Finding
 from central.spc.control import IndividualsChart, imr_chart
 from central.spc.drift import Baseline, DriftState, cusum, drift_state, ewma
 from central.spc.series import Unavailable, negligible
