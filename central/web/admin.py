@@ -10,7 +10,6 @@ never again.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
@@ -51,28 +50,6 @@ def _back(endpoint: str, done: str, name: str) -> Any:
     return redirect(url_for(endpoint, done=done, name=name), 303)
 
 
-def ago(when: datetime | None) -> str:
-    """ "4 min ago" beside the exact time: the first thing IT asks about a station."""
-    if when is None:
-        return "never"
-    seconds = max(0, int((datetime.now(UTC) - when).total_seconds()))
-    if seconds < 90:
-        return f"{seconds} s ago"
-    if seconds < 90 * 60:
-        return f"{seconds // 60} min ago"
-    if seconds < 48 * 3600:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} days ago"
-
-
-@bp.app_template_filter("utc")
-def utc(when: datetime | None, seconds: bool = False) -> str:
-    """A stored time as UTC text: admins compare it with logs from other machines."""
-    if when is None:
-        return "—"
-    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M{':%S' if seconds else ''}}"
-
-
 @bp.get("/")
 @role_required(Role.ADMIN)
 def index() -> Any:
@@ -89,7 +66,6 @@ def _stations_page(error: str | None = None, name: str = "", status: int = 200) 
         message=_done_message(),
         error=error,
         name=name,
-        ago=ago,
     )
     return page, status
 
@@ -136,7 +112,6 @@ def _users_page(
         message=_done_message(),
         error=error,
         form=form or {},
-        ago=ago,
     )
     return page, status
 

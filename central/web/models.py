@@ -50,7 +50,6 @@ from central.stations import list_stations
 from central.web import model_page
 from central.web.auth import login_required
 from central.web.context import context
-from shared.plot import format_number
 
 bp = Blueprint("models", __name__)
 
@@ -171,31 +170,6 @@ def _view_or_400() -> View:
         abort(400, description=exc.message)
 
 
-# --------------------------------------------------------------------------- template helpers
-
-
-def num(value: float | None, digits: int = 3) -> str:
-    return format_number(value, digits)
-
-
-def pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} %"
-
-
-def p_value(value: float) -> str:
-    """p-values below 0.0001 are shown as such: more digits would be noise, not evidence."""
-    return "< 0.0001" if value < 1e-4 else f"{value:.4f}"
-
-
-def p_phrase(value: float) -> str:
-    """The p-value for a sentence: "p = 0.0213" or "p < 0.0001"."""
-    text = p_value(value)
-    return f"p {text}" if text.startswith("<") else f"p = {text}"
-
-
-HELPERS = {"num": num, "pct": pct, "p_value": p_value, "p_phrase": p_phrase}
-
-
 # --------------------------------------------------------------------------- /models
 
 
@@ -248,7 +222,6 @@ def model_list() -> Any:
         unlisted=len(every) - len(summaries),
         stations=[s.name for s in list_stations(db)],
         scorecard_tracks=SCORECARD_TRACKS,
-        **HELPERS,
     )
 
 
@@ -328,7 +301,6 @@ def model_detail(model: str) -> Any:
         all_tests=sorted(ALL_TESTS),
         test_descriptions=TEST_DESCRIPTIONS,
         series_limit=SERIES_LIMIT,
-        **HELPERS,
     )
 
 
@@ -359,5 +331,4 @@ def model_compare(model: str) -> Any:
         all_stations=[
             n.station for n in models.near_misses(db, model, Filters(view.start, view.end))
         ],
-        **HELPERS,
     )

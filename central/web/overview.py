@@ -29,7 +29,6 @@ from central.alarms.rows import CAUSE_LABELS, Alarm, AlarmError, AlarmErrorCode
 from central.auth.users import Role
 from central.queries.filters import Filters, QueryError
 from central.queries.fleet import Fleet, StationStatus, fleet
-from central.web.admin import ago
 from central.web.auth import actor, login_required, role_required, safe_next
 from central.web.context import context
 
@@ -134,7 +133,6 @@ def _page(
         error=error,
         done=done,
         form=form or {},
-        ago=ago,
         span=span,
     )
     return page, status

@@ -15,8 +15,6 @@ and serial (re-trims) with links.
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -28,7 +26,7 @@ from central.queries.filters import Filters, QueryError
 from central.web.auth import login_required
 from central.web.context import context
 from shared.models import TrackResult
-from shared.plot import format_number, signed, track_chart
+from shared.plot import track_chart
 from shared.trim_history import pass_views
 
 bp = Blueprint("units", __name__)
@@ -36,55 +34,6 @@ bp = Blueprint("units", __name__)
 PAGE_SIZE = units.DEFAULT_PAGE
 DETAIL_CHART = (1100, 420)  # viewBox units, as the station's unit page draws a track
 MAX_SERIAL_SHOWN = 200  # characters of a (refused) serial echoed back in the form
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-def pct(value: float | None, decimals: int = 0) -> str:
-    """A percentage, or a dash when unknown (a missing margin is not 0 %)."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    text = f"{value:.{decimals}f}"
-    return f"{'0' if float(text) == 0 else text} %"
-
-
-def yesno(value: bool | None) -> str:
-    """A flag; None (not judged) stays visibly different from "no"."""
-    return "—" if value is None else ("yes" if value else "no")
-
-
-def made(value: datetime | None) -> str:
-    """A production time (station-local, no zone) as the station wrote it."""
-    return "—" if value is None else f"{value:%Y-%m-%d %H:%M}"
-
-
-def utc_time(value: datetime | None) -> str:
-    """An instant in UTC, so times from stations in several plants compare directly."""
-    if value is None:
-        return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
-
-
-def status_class(status: str | None) -> str:
-    """CSS suffix of a verdict (units.css colours): pass, warning, fail, error, skipped."""
-    return (status or "none").lower()
-
-
-@bp.context_processor
-def _helpers() -> dict[str, Any]:
-    # Names local to these pages' templates: no app-wide filter another page might redefine.
-    return {
-        "num": format_number,
-        "signed": signed,
-        "pct": pct,
-        "yesno": yesno,
-        "made": made,
-        "utc_time": utc_time,
-        "status_class": status_class,
-    }
 
 
 # --------------------------------------------------------------------------- search
