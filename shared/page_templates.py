@@ -1,9 +1,11 @@
 """Templates both web apps render: shared/templates, reachable as "shared/<name>".
 
-One idea, one place: the block that says how a track's verdict was reached
-(shared/templates/_adjustment.html) is the same on the station's unit page
-and central's, so both apps load it from here, with its words from
-shared/explain.py as the template global `explain_track`.
+One idea, one place: the blocks both unit pages show, the one that says how a
+track's verdict was reached (shared/templates/_adjustment.html, its words
+from shared/explain.py as the template global `explain_track`) and the trim
+history (_trim_history.html, numbers through `shared_num` and
+`shared_signed`), are the same on the station's unit page and central's, so
+both apps load them from here.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from flask import Flask
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
 
 from shared.explain import explain
+from shared.plot import format_number, signed
 
 FOLDER = Path(__file__).with_name("templates")
 
@@ -25,3 +28,5 @@ def install(app: Flask) -> None:
     loaders: list[BaseLoader] = [own, shared] if own is not None else [shared]
     app.jinja_loader = ChoiceLoader(loaders)
     app.add_template_global(explain, "explain_track")
+    app.add_template_global(format_number, "shared_num")
+    app.add_template_global(signed, "shared_signed")

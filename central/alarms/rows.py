@@ -249,6 +249,31 @@ def _scope(stations: Sequence[str], models: Sequence[str]) -> sql.Composable:
     return sql.SQL("").join(sql.SQL(" AND ") + t for t in terms)
 
 
+_SELECT = sql.SQL("SELECT {cols} FROM alarms a JOIN stations s ON s.id = a.station_pk ").format(
+    cols=sql.SQL(_COLUMNS)
+)
+
+
+def _listed(
+    db: Database,
+    state: str,
+    order: str,
+    stations: Sequence[str],
+    models: Sequence[str],
+    limit: int,
+) -> list[Alarm]:
+    """Alarms in one state (a WHERE condition of ours, never user text), in one order."""
+    where = sql.SQL("WHERE {state}{scope} ORDER BY {order} DESC, a.id DESC LIMIT {n}")
+    query = _SELECT + where.format(
+        state=sql.SQL(state),
+        scope=_scope(stations, models),
+        order=sql.SQL(order),
+        n=sql.Literal(limit),
+    )
+    with db.pool.connection() as conn:
+        return [_alarm(row) for row in conn.execute(query)]
+
+
 def open_alarms(
     db: Database,
     stations: Sequence[str] = (),
@@ -256,12 +281,7 @@ def open_alarms(
     limit: int = MAX_LISTED,
 ) -> list[Alarm]:
     """Alarms nobody has acknowledged yet, newest first (optionally of some stations/models)."""
-    query = sql.SQL(
-        "SELECT {cols} FROM alarms a JOIN stations s ON s.id = a.station_pk "
-        "WHERE a.acknowledged_at IS NULL{scope} ORDER BY a.opened_at DESC, a.id DESC LIMIT {n}"
-    ).format(cols=sql.SQL(_COLUMNS), scope=_scope(stations, models), n=sql.Literal(limit))
-    with db.pool.connection() as conn:
-        return [_alarm(row) for row in conn.execute(query)]
+    return _listed(db, "a.acknowledged_at IS NULL", "a.opened_at", stations, models, limit)
 
 
 def acknowledged_alarms(
@@ -271,35 +291,28 @@ def acknowledged_alarms(
     limit: int = DEFAULT_ACKNOWLEDGED_SHOWN,
 ) -> list[Alarm]:
     """The most recently acknowledged alarms, newest acknowledgement first."""
-    query = sql.SQL(
-        "SELECT {cols} FROM alarms a JOIN stations s ON s.id = a.station_pk "
-        "WHERE a.acknowledged_at IS NOT NULL{scope} "
-        "ORDER BY a.acknowledged_at DESC, a.id DESC LIMIT {n}"
-    ).format(cols=sql.SQL(_COLUMNS), scope=_scope(stations, models), n=sql.Literal(limit))
-    with db.pool.connection() as conn:
-        return [_alarm(row) for row in conn.execute(query)]
+    return _listed(
+        db, "a.acknowledged_at IS NOT NULL", "a.acknowledged_at", stations, models, limit
+    )
 
 
 def live_acknowledged(
     db: Database, stations: Sequence[str] = (), models: Sequence[str] = ()
 ) -> list[Alarm]:
     """Acknowledged alarms whose condition still holds (a station still silent), newest first."""
-    query = sql.SQL(
-        "SELECT {cols} FROM alarms a JOIN stations s ON s.id = a.station_pk "
-        "WHERE a.acknowledged_at IS NOT NULL AND a.cleared_at IS NULL{scope} "
-        "ORDER BY a.opened_at DESC, a.id DESC LIMIT {n}"
-    ).format(cols=sql.SQL(_COLUMNS), scope=_scope(stations, models), n=sql.Literal(MAX_LISTED))
-    with db.pool.connection() as conn:
-        return [_alarm(row) for row in conn.execute(query)]
+    return _listed(
+        db,
+        "a.acknowledged_at IS NOT NULL AND a.cleared_at IS NULL",
+        "a.opened_at",
+        stations,
+        models,
+        MAX_LISTED,
+    )
 
 
 def _one(conn: psycopg.Connection, alarm_id: int) -> Alarm | None:
-    row = conn.execute(
-        sql.SQL("SELECT {cols} FROM alarms a JOIN stations s ON s.id = a.station_pk ").format(
-            cols=sql.SQL(_COLUMNS)
-        )
-        + sql.SQL("WHERE a.id = {}").format(sql.Literal(alarm_id))
-    ).fetchone()
+    where = sql.SQL("WHERE a.id = {}").format(sql.Literal(alarm_id))
+    row = conn.execute(_SELECT + where).fetchone()
     return None if row is None else _alarm(row)
 
 

@@ -10,6 +10,7 @@ never again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
@@ -141,40 +142,45 @@ def _not_yourself(name: str, what: str) -> str | None:
     return None
 
 
-@bp.post("/users/<name>/role")
-@role_required(Role.ADMIN)
-def user_role(name: str) -> Any:
-    refusal = _not_yourself(name, "change the role of")
+def _change_user(
+    name: str, done: str, change: Callable[[], users.User], refuse_own: str | None = None
+) -> Any:
+    """One admin change to a user: refused for one's own account when `refuse_own` says
+    what may not be done to it, refused with the reason on a UserError, else back to the list."""
+    refusal = _not_yourself(name, refuse_own) if refuse_own else None
     if refusal:
         return _users_page(refusal, status=400)
     try:
-        changed = users.set_role(context().db, name, request.form.get("role", ""), actor())
+        changed = change()
     except UserError as exc:
         return _users_page(exc.message, status=400)
-    return _back("admin.user_list", "role", changed.name)
+    return _back("admin.user_list", done, changed.name)
+
+
+@bp.post("/users/<name>/role")
+@role_required(Role.ADMIN)
+def user_role(name: str) -> Any:
+    role = request.form.get("role", "")
+    return _change_user(
+        name,
+        "role",
+        lambda: users.set_role(context().db, name, role, actor()),
+        "change the role of",
+    )
 
 
 @bp.post("/users/<name>/disable")
 @role_required(Role.ADMIN)
 def user_disable(name: str) -> Any:
-    refusal = _not_yourself(name, "disable")
-    if refusal:
-        return _users_page(refusal, status=400)
-    try:
-        changed = users.disable_user(context().db, name, actor())
-    except UserError as exc:
-        return _users_page(exc.message, status=400)
-    return _back("admin.user_list", "disabled", changed.name)
+    return _change_user(
+        name, "disabled", lambda: users.disable_user(context().db, name, actor()), "disable"
+    )
 
 
 @bp.post("/users/<name>/enable")
 @role_required(Role.ADMIN)
 def user_enable(name: str) -> Any:
-    try:
-        changed = users.enable_user(context().db, name, actor())
-    except UserError as exc:
-        return _users_page(exc.message, status=400)
-    return _back("admin.user_list", "enabled", changed.name)
+    return _change_user(name, "enabled", lambda: users.enable_user(context().db, name, actor()))
 
 
 # --------------------------------------------------------------------------- audit log
