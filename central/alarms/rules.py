@@ -37,6 +37,7 @@ import numpy as np
 import psycopg
 
 from central.alarms.rows import AlarmKind, Finding
+from central.config import AlarmsConfig
 from central.spc.control import IndividualsChart, imr_chart
 from central.spc.drift import Baseline, DriftState, cusum, drift_state, ewma
 from central.spc.series import Unavailable, negligible
@@ -60,12 +61,12 @@ VERDICTS = ("Pass", "Warning", "Fail")
 
 @dataclass(frozen=True)
 class AlarmSettings:
-    """The tunable part of the rules (config section `[alarms]`)."""
+    """The tunable part of the rules (config section `[alarms]`, whose defaults these are)."""
 
-    silent_after: timedelta = timedelta(minutes=60)
-    recent_days: int = 7
-    baseline_days: int = 90
-    yield_units: int = 50
+    silent_after: timedelta = timedelta(minutes=AlarmsConfig.default_of("silent_after_minutes"))
+    recent_days: int = AlarmsConfig.default_of("recent_days")
+    baseline_days: int = AlarmsConfig.default_of("baseline_days")
+    yield_units: int = AlarmsConfig.default_of("yield_units")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from central.config import LoginConfig
 from central.db import Database
 
 
@@ -21,9 +22,9 @@ from central.db import Database
 class LockoutPolicy:
     """`max_failures` failed sign-ins within `window` lock the name for `duration`."""
 
-    max_failures: int = 5
-    window: timedelta = timedelta(minutes=15)
-    duration: timedelta = timedelta(minutes=15)
+    max_failures: int = LoginConfig.default_of("max_failures")
+    window: timedelta = timedelta(minutes=LoginConfig.default_of("failure_window_minutes"))
+    duration: timedelta = timedelta(minutes=LoginConfig.default_of("lockout_minutes"))
 
 
 def locked_until(db: Database, name: str) -> datetime | None:
