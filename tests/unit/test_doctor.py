@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agent import kernel_cache
+from agent.analysis import kernel_cache
 from agent.analysis.file import analyse_file
 from agent.analysis.warmup import warm_up
 from agent.cli import main

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from agent import kernel_cache
-from agent.analysis import cache_locator
+from agent.analysis import cache_locator, kernel_cache
 from shared.version import __version__
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,7 +40,7 @@ from pathlib import Path
 frozen, root, source_file = sys.argv[1] == "frozen", sys.argv[2], sys.argv[3]
 if frozen:
     sys.frozen = True  # what PyInstaller's bootloader sets
-from agent import kernel_cache
+from agent.analysis import kernel_cache
 
 kernel_cache.apply(Path(root) if root else None)
 module = types.ModuleType("lta_test_kernels")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from agent import kernel_cache
+from agent.analysis import kernel_cache
 from shared.version import __version__
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX owners and modes")

@@ -251,7 +251,7 @@ def test_retention_removes_a_revised_result_with_its_revisions(
     pk = record(store, as_old_agent(analyse_file(path)))
     reanalyse(store, ANALYSE, Options())
 
-    def prune(conn: sqlite3.Connection) -> None:  # what agent.store.retention.prune_rows does
+    def prune(conn: sqlite3.Connection) -> None:  # what agent.store.pruning.prune_rows does
         with transaction(conn):
             for table in ("outbox", "tracks"):
                 conn.execute(f"DELETE FROM {table} WHERE result_pk = ?", (pk,))  # noqa: S608

@@ -30,8 +30,7 @@ from agent.config import ConfigError, load_config
 from agent.retention import Retention
 from agent.runtime import Runtime
 from agent.service import AgentService
-from agent.store import outbox, reads
-from agent.store import retention as pruning
+from agent.store import outbox, pruning, reads
 from agent.store.codec import iso
 from agent.store.database import transaction
 from agent.store.store import Store
