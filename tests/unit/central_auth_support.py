@@ -2,32 +2,29 @@
 emptied before each test, real users, and a signed-in Flask test client.
 
 Creating and migrating a database costs a third of a second, so each module
-migrates one (the `central_db` fixture here overrides conftest.py's) and
-every test starts from its tables emptied. Nothing is mocked: the app is
-central's real `create_app`, the database a real PostgreSQL.
+shares conftest.py's `module_db` (the `central_db` fixture here overrides
+conftest.py's) and every test starts from its tables emptied. Nothing is
+mocked: the app is central's real `create_app`, the database a real PostgreSQL.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
-import psycopg
 import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from central.auth.audit import CLI
 from central.auth.users import Role, add_user
-from central.db import Database, migrate, open_database
+from central.db import Database
 from central.web import create_app
 from central.web.context import AuthSettings, CentralContext, IngestLimits
 from shared.protocol import PROTOCOL_VERSION, Heartbeat
-from tests.conftest import _with_database as database_url_for
+from tests.conftest import emptied
 
 ADMIN = "ada.admin"
 VIEWER = "victor.viewer"
@@ -39,36 +36,10 @@ NO_RATE_LIMIT = IngestLimits(rate_limit_per_minute=1_000_000, rate_burst=1_000_0
 AUTH = AuthSettings(login_rate_per_minute=100_000, login_burst=100_000)
 
 
-@pytest.fixture(scope="module")
-def module_db(
-    postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Database]:
-    name = f"lta_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    # A postgresql:// URL (not a conninfo string), so `lta-central` accepts it as configured.
-    url = database_url_for(postgres_admin_url, name)
-    db = open_database(url, tmp_path_factory.mktemp("unused-pg"), 1, 4)
-    try:
-        migrate(db)
-        yield db
-    finally:
-        db.close()
-        with psycopg.connect(postgres_admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture
 def central_db(module_db: Database) -> Database:
-    """The module's database with every table emptied: what a fresh database holds."""
-    with module_db.pool.connection() as conn:
-        tables = conn.execute(
-            "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables "
-            "WHERE schemaname = 'public' AND tablename <> 'schema_version'"
-        ).fetchone()
-        assert tables is not None
-        conn.execute(f"TRUNCATE {tables[0]} RESTART IDENTITY CASCADE")
-    return module_db
+    """The module's database (tests/conftest.py) emptied: what a fresh database holds."""
+    return emptied(module_db)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""What the dashboard data-layer tests share: a migrated database per module, real
+"""What the dashboard data-layer tests share (the databases are tests/conftest.py's): real
 analysed files, batches built the way an agent builds them (protocol 2, or 1 as an
 older agent sends it), and the central ingest path to store them."""
 
@@ -6,52 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
 from agent.analysis.file import analyse_file
 from agent.simulate import simulate_station
-from central.db import Database, migrate, open_database
+from central.db import Database
 from central.ingest import store_batch
 from central.stations import add_station, token_owner
 from shared.ids import result_id
 from shared.models import FileResult
 from shared.protocol import PROTOCOL_VERSION, IngestBatch, IngestResponse, StationResult
 from tests.real_truth import IN_REPO
-
-# track_series has no foreign keys (migration 006), so it is named, not reached by CASCADE.
-ALL_TABLES = (
-    "track_series, rollup_fail_bins, rollup_daily, track_fail_bins, heartbeats, tracks, results, "
-    "stations"
-)
-
-
-def module_database(admin_url: str, scratch: Path) -> Iterator[Database]:
-    """A new, migrated database for one test module, dropped afterwards."""
-    name = f"lta_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    params = conninfo_to_dict(admin_url)
-    params["dbname"] = name
-    db = open_database(make_conninfo(**params), scratch, 1, 4)
-    try:
-        migrate(db)
-        yield db
-    finally:
-        db.close()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def emptied(db: Database) -> Database:
-    with db.pool.connection() as conn:
-        conn.execute(f"TRUNCATE {ALL_TABLES} RESTART IDENTITY CASCADE")
-    return db
 
 
 def analysed_files(folder: Path, count: int = 10, seed: int = 5) -> list[FileResult]:

@@ -28,12 +28,11 @@ from tests.unit.central_auth_support import (
     heartbeat_body,
     is_login_redirect,
     make_client,
-    module_db,
     page_csrf,
     signed_in,
 )
 
-__all__ = ["accounts", "central_db", "module_db"]  # fixtures used by name below
+__all__ = ["accounts", "central_db"]  # fixtures used by name below
 
 TOKEN = re.compile(r'<code class="token" id="station-token">([A-Za-z0-9_-]{43})</code>')
 ADMIN_GETS = ["/admin/", "/admin/stations", "/admin/users", "/admin/audit"]

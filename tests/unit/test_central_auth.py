@@ -41,13 +41,12 @@ from tests.unit.central_auth_support import (
     heartbeat_body,
     is_login_redirect,
     make_client,
-    module_db,
     page_csrf,
     sign_in,
     signed_in,
 )
 
-__all__ = ["accounts", "central_db", "client", "module_db"]  # fixtures used by name below
+__all__ = ["accounts", "central_db", "client"]  # fixtures used by name below
 
 WRONG = "Wrong user name or password."
 ADMIN_PAGE = "/admin/stations"

@@ -24,11 +24,11 @@ from central.queries.filters import Filters, QueryError
 from central.spc.capability import IndexEstimate, SpecLimits, capability
 from shared.ids import result_id
 from shared.models import FileResult, Status
+from tests.conftest import migrated_database
 from tests.unit.central_data_support import (
     analysed_files,
     batch_of,
     ingest,
-    module_database,
     renamed,
 )
 
@@ -74,7 +74,7 @@ def db(
     tmp_path_factory: pytest.TempPathFactory,
     sent: dict[str, list[FileResult]],
 ) -> Iterator[Database]:
-    for database in module_database(postgres_admin_url, tmp_path_factory.mktemp("unused-pg")):
+    for database in migrated_database(postgres_admin_url, tmp_path_factory.mktemp("unused-pg")):
         for station, results in sent.items():
             ingest(database, batch_of(results, station))
         yield database

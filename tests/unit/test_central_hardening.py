@@ -41,12 +41,9 @@ from tests.unit.central_auth_support import (
     AUTH,
     NO_RATE_LIMIT,
     csrf_from,
-    module_db,
     sign_in,
 )
 from tests.unit.central_data_support import batch_of, ingest, renamed
-
-__all__ = ["module_db"]  # fixture used by name below
 
 PASSWORD = "Hardening-Pass-2025"  # noqa: S105 - test accounts only
 FORMULA_MODEL = '=HYPERLINK("http://attacker.example/","open me")'

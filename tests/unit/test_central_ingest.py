@@ -20,24 +20,21 @@ import json
 import math
 import struct
 import tracemalloc
-import uuid
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
 import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from werkzeug.test import TestResponse
 
 from agent.analysis.file import analyse_file
 from agent.simulate import simulate_station
-from central.db import Database, migrate, open_database
+from central.db import Database
 from central.ratelimit import RateLimiter
 from central.stations import add_station, revoke_station
 from central.web import create_app
@@ -53,6 +50,7 @@ from shared.protocol import (
     IngestBatch,
     StationResult,
 )
+from tests.conftest import emptied
 from tests.real_truth import IN_REPO
 
 STATION = "line-1"
@@ -88,31 +86,10 @@ def file_results(tmp_path_factory: pytest.TempPathFactory) -> list[FileResult]:
     return results
 
 
-@pytest.fixture(scope="module")
-def module_db(
-    postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Database]:
-    name = f"lta_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    params = conninfo_to_dict(postgres_admin_url)
-    params["dbname"] = name
-    db = open_database(make_conninfo(**params), tmp_path_factory.mktemp("unused-pg"), 1, 4)
-    try:
-        migrate(db)
-        yield db
-    finally:
-        db.close()
-        with psycopg.connect(postgres_admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture
 def central_db(module_db: Database) -> Database:
-    """The module's database with every table emptied: what a fresh database holds."""
-    with module_db.pool.connection() as conn:
-        conn.execute("TRUNCATE heartbeats, tracks, results, stations RESTART IDENTITY CASCADE")
-    return module_db
+    """The module's database (tests/conftest.py) emptied: what a fresh database holds."""
+    return emptied(module_db)
 
 
 @pytest.fixture

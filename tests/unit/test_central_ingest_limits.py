@@ -50,7 +50,6 @@ from tests.unit.test_central_ingest import (  # noqa: F401 - fixtures of that mo
     file_results,
     fresh_sha,
     fuzz_client,
-    module_db,
     partial_results,
     post,
     token,

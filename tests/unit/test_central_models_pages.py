@@ -35,12 +35,12 @@ from central.spc.drift import cusum, drift_state, ewma
 from central.web.model_page import buckets
 from shared.models import ErrorInfo, FileResult, Status
 from shared.plot import format_number
+from tests.conftest import migrated_database
 from tests.unit.central_auth_support import make_client, sign_in
 from tests.unit.central_data_support import (
     analysed_files,
     batch_of,
     ingest,
-    module_database,
     renamed,
 )
 
@@ -166,7 +166,7 @@ def world(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     assert last is not None
     no_lin = sigma_only_unit(series[-1], last + timedelta(hours=1))  # the newest OOC-1 unit
     sent += [*series, Unit(LINE_A, broken), Unit(LINE_A, hostile), no_lin]
-    for db in module_database(postgres_admin_url, tmp_path_factory.mktemp("unused-pg")):
+    for db in migrated_database(postgres_admin_url, tmp_path_factory.mktemp("unused-pg")):
         for station in (LINE_A, LINE_B):
             ingest(db, batch_of([u.result for u in sent if u.station == station], station))
         add_user(db, USER, Role.VIEWER, PASSWORD, CLI)

@@ -39,12 +39,11 @@ from tests.unit.central_auth_support import (
     central_db,
     is_login_redirect,
     make_client,
-    module_db,
     page_csrf,
     signed_in,
 )
 
-__all__ = ["accounts", "central_db", "module_db"]  # fixtures used by name below
+__all__ = ["accounts", "central_db"]  # fixtures used by name below
 
 TODAY = date.today()
 WEEK_START = TODAY - timedelta(days=TODAY.weekday())

@@ -30,11 +30,11 @@ from central.web.context import CentralContext, IngestLimits
 from shared.ids import result_id
 from shared.models import ErrorInfo, FileResult, Status
 from shared.protocol import HEARTBEAT_PATH, PROTOCOL_VERSION, Heartbeat
+from tests.conftest import migrated_database
 from tests.unit.central_data_support import (
     analysed_files,
     batch_of,
     ingest,
-    module_database,
     renamed,
 )
 
@@ -111,7 +111,7 @@ def world(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     sent = [Sent(LINE_1, r, 2) for r in line_1[:12]]
     sent += [Sent(LINE_1, r, 1) for r in line_1[12:]]  # an agent of protocol 1 sent the rest
     sent += [Sent(LINE_2, r, 2) for r in retrims]
-    for db in module_database(postgres_admin_url, tmp_path_factory.mktemp("unused-pg")):
+    for db in migrated_database(postgres_admin_url, tmp_path_factory.mktemp("unused-pg")):
         token = add_station(db, LINE_1)
         ingest(db, batch_of(line_1[:12], LINE_1))
         ingest(db, batch_of(line_1[12:], LINE_1, protocol=1))

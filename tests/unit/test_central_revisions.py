@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,22 +33,15 @@ from shared.ids import result_id
 from shared.model_specs import ModelSpec, Policy, SpecTable
 from shared.models import FileResult
 from shared.protocol import PROTOCOL_VERSION, RESULTS_PATH, IngestBatch, StationResult
-from tests.conftest import STATION
+from tests.conftest import STATION, emptied
 from tests.real_truth import IN_REPO
 from tests.unit.central_auth_support import VIEWER, VIEWER_PASSWORD, make_client, signed_in
-from tests.unit.central_data_support import emptied, ingest, module_database
+from tests.unit.central_data_support import ingest
 from tests.unit.test_central_rollups import assert_rows_equal
 from tests.unit.test_sync import make_syncer, serve
 
 FIRST_SEEN = datetime(2025, 3, 12, 7, 0, tzinfo=UTC)
 STRICT = "strict-2024"
-
-
-@pytest.fixture(scope="module")
-def module_db(
-    postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Database]:
-    yield from module_database(postgres_admin_url, tmp_path_factory.mktemp("unused-pg"))
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -25,12 +24,11 @@ from central.stations import add_station, token_owner
 from shared.ids import result_id
 from shared.models import FileResult, Status
 from shared.protocol import IngestBatch, StationResult
+from tests.conftest import emptied
 from tests.unit.central_data_support import (
     analysed_files,
     batch_of,
-    emptied,
     ingest,
-    module_database,
     renamed,
 )
 
@@ -55,13 +53,6 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> list[FileResult]:
     assert {Status.PASS, Status.FAIL} <= statuses
     assert any(t.fail_points for r in spread for t in r.tracks)
     return spread
-
-
-@pytest.fixture(scope="module")
-def module_db(
-    postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Database]:
-    yield from module_database(postgres_admin_url, tmp_path_factory.mktemp("unused-pg"))
 
 
 @pytest.fixture

@@ -26,8 +26,9 @@ from central.seed import STATION_PREFIX, SeedError, SeedPlan, seed
 from shared.curves import attach_passes, unpack_curve
 from shared.models import FileResult, Status
 from shared.protocol import StationResult
+from tests.conftest import migrated_database
 from tests.real_truth import IN_REPO
-from tests.unit.central_data_support import batch_of, ingest, module_database
+from tests.unit.central_data_support import batch_of, ingest
 
 UNTIL = datetime(2025, 3, 12, 15, 30)
 PLAN = SeedPlan(tracks=400, stations=3, models=4, days=12, seed=3, until=UNTIL, batch_results=90)
@@ -75,10 +76,10 @@ def test_seed_stores_the_planned_tracks_over_the_window(central_db: Database) ->
 def test_the_same_seed_gives_the_same_results(
     seeded: Database, postgres_admin_url: str, tmp_path: Path
 ) -> None:
-    for again in module_database(postgres_admin_url, tmp_path / "unused"):
+    for again in migrated_database(postgres_admin_url, tmp_path / "unused"):
         seed(again, PLAN)
         assert fingerprint(again) == fingerprint(seeded)
-    for other in module_database(postgres_admin_url, tmp_path / "unused-2"):
+    for other in migrated_database(postgres_admin_url, tmp_path / "unused-2"):
         seed(other, SeedPlan(**{**PLAN.__dict__, "seed": 4}))
         assert fingerprint(other).isdisjoint(fingerprint(seeded))
 

@@ -36,12 +36,9 @@ from tests.unit.central_auth_support import (
     VIEWER_PASSWORD,
     is_login_redirect,
     make_client,
-    module_db,
     signed_in,
 )
 from tests.unit.central_data_support import batch_of, ingest, renamed
-
-__all__ = ["module_db"]  # fixture used by name below
 
 LINE_1, LINE_2, LINE_3, LINE_4 = "line-1", "line-2", "line-3", "line-4"
 BULK = 2 * PAGE_SIZE + 7  # three pages of line-4 units

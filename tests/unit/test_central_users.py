@@ -50,10 +50,9 @@ from tests.unit.central_auth_support import (
     accounts,
     audit_rows,
     central_db,
-    module_db,
 )
 
-__all__ = ["accounts", "central_db", "module_db"]  # fixtures used by name below
+__all__ = ["accounts", "central_db"]  # fixtures used by name below
 
 BOSS = Actor("ada.admin", "10.1.2.3")
 PASSWORD = "Correct-Horse-91"  # noqa: S105 - test password
