@@ -74,6 +74,17 @@ def ago(when: datetime | None) -> str:
     return f"{seconds // 86400} days ago"
 
 
+def span(seconds: float) -> str:
+    """A duration the way people say it: 45 s, 12 min, 3.5 h, 4 days."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
 def status_class(status: str | None) -> str:
     """CSS suffix of a verdict (units.css colours): pass, warning, fail, error, skipped."""
     return (status or "none").lower()
@@ -89,6 +100,7 @@ HELPERS: dict[str, Callable[..., str]] = {
     "made": made,
     "utc_time": utc_time,
     "ago": ago,
+    "span": span,
     "status_class": status_class,
 }
 FILTERS: dict[str, Callable[..., Any]] = {"utc": utc}

@@ -62,17 +62,6 @@ def _filters(pairs: Iterable[tuple[str, str]]) -> Filters:
         abort(400, description=exc.message)
 
 
-def span(seconds: float) -> str:
-    """A duration the way people say it: 45 s, 12 min, 3.5 h, 4 days."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.0f} days"
-
-
 def export_filters(filters: Filters, overview: Fleet) -> Filters:
     """The export link's filters: the page's, with this week when no dates are chosen."""
     if filters.start or filters.end:
@@ -133,7 +122,6 @@ def _page(
         error=error,
         done=done,
         form=form or {},
-        span=span,
     )
     return page, status
 

@@ -42,7 +42,7 @@ def test_every_dashboard_template_gets_the_same_helpers() -> None:
         text = render_template_string(
             "{{ pct(x, 1) }}|{{ num(0.0123456) }}|{{ when | utc }}|{{ when | utc(seconds=True) }}"
             "|{{ utc_time(when) }}|{{ made(when) }}|{{ p_phrase(0.02134) }}|{{ p_phrase(1e-9) }}"
-            "|{{ status_class('Pass') }}|{{ ago(none) }}",
+            "|{{ status_class('Pass') }}|{{ ago(none) }}|{{ span(5400) }}",
             x=99.94,
             when=when,
         )
@@ -57,6 +57,7 @@ def test_every_dashboard_template_gets_the_same_helpers() -> None:
         "p &lt; 0.0001",  # escaped like every value a page shows
         "pass",
         "never",
+        "1.5 h",
     ]
 
 
