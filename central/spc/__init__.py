@@ -4,7 +4,7 @@ Everything here is a pure function over numpy arrays that returns plain frozen
 dataclasses: no database, no Flask, no I/O. The dashboard's data layer fetches
 the per-unit values in production order and hands them in; the pages render
 what comes back. Keeping the arithmetic apart from the queries means QA can
-check every definition against a hand calculation (tests/unit/test_spc_*.py),
+check every definition against a hand calculation (tests/central/test_spc_*.py),
 and docs/decisions/0010-spc-definitions.md lists each constant we chose.
 
 Modules, one job each:

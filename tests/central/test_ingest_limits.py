@@ -38,11 +38,10 @@ from shared.protocol import (
     RESULTS_PATH,
     IngestBatch,
 )
-from tests.unit.test_central_ingest import (  # noqa: F401 - fixtures of that module
+from tests.central.test_ingest import (  # noqa: F401 - fixtures of that module
     FUZZ,
     STATION,
     batch_of,
-    central_db,
     check_refusal_or_ack,
     client,
     counts,

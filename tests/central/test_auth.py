@@ -26,17 +26,14 @@ from central.stations import add_station
 from central.web.auth import SESSION_COOKIE, safe_next
 from central.web.context import AuthSettings
 from shared.protocol import HEARTBEAT_PATH, RESULTS_PATH
-from tests.unit.central_auth_support import (
+from tests.central.auth_helpers import (
     ADMIN,
     ADMIN_PASSWORD,
     AUTH,
     VIEWER,
     VIEWER_PASSWORD,
     Accounts,
-    accounts,
     audit_rows,
-    central_db,
-    client,
     csrf_from,
     heartbeat_body,
     is_login_redirect,
@@ -45,8 +42,6 @@ from tests.unit.central_auth_support import (
     sign_in,
     signed_in,
 )
-
-__all__ = ["accounts", "central_db", "client"]  # fixtures used by name below
 
 WRONG = "Wrong user name or password."
 ADMIN_PAGE = "/admin/stations"

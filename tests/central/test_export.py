@@ -24,13 +24,13 @@ from central.queries.filters import Filters, QueryError
 from central.spc.capability import IndexEstimate, SpecLimits, capability
 from shared.ids import result_id
 from shared.models import FileResult, Status
-from tests.conftest import migrated_database
-from tests.unit.central_data_support import (
+from tests.central.data_helpers import (
     analysed_files,
     batch_of,
     ingest,
     renamed,
 )
+from tests.conftest import migrated_database
 
 TODAY = date(2025, 3, 12)
 LINE_1, LINE_2 = "line-1", "line-2"

@@ -19,8 +19,8 @@ import numpy.typing as npt
 from agent.analysis.file import analyse_file
 from central.db import Database
 from shared.models import FileResult, Status
+from tests.central.data_helpers import batch_of, ingest, renamed
 from tests.real_truth import IN_REPO
-from tests.unit.central_data_support import batch_of, ingest, renamed
 
 PASSING = "6828_44_TEST DATA_3-6-2025_5-22 AM.xls"  # one track, Pass
 FAILING = "8340-1_82_TA_Test Data_4-17-2025_5-59 AMTrimmed Correct.xls"  # one track, Fail

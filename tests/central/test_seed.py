@@ -26,9 +26,9 @@ from central.seed import STATION_PREFIX, SeedError, SeedPlan, seed
 from shared.curves import attach_passes, unpack_curve
 from shared.models import FileResult, Status
 from shared.protocol import StationResult
+from tests.central.data_helpers import batch_of, ingest
 from tests.conftest import migrated_database
 from tests.real_truth import IN_REPO
-from tests.unit.central_data_support import batch_of, ingest
 
 UNTIL = datetime(2025, 3, 12, 15, 30)
 PLAN = SeedPlan(tracks=400, stations=3, models=4, days=12, seed=3, until=UNTIL, batch_results=90)

@@ -41,18 +41,14 @@ from central.auth.users import (
 )
 from central.cli import EXIT_FAILED, EXIT_OK, main
 from central.db import Database
-from tests.unit.central_auth_support import (
+from tests.central.auth_helpers import (
     ADMIN,
     ADMIN_PASSWORD,
     VIEWER,
     VIEWER_PASSWORD,
     Accounts,
-    accounts,
     audit_rows,
-    central_db,
 )
-
-__all__ = ["accounts", "central_db"]  # fixtures used by name below
 
 BOSS = Actor("ada.admin", "10.1.2.3")
 PASSWORD = "Correct-Horse-91"  # noqa: S105 - test password

@@ -30,20 +30,16 @@ from central.stations import add_station
 from central.web.export import XLSX, file_name
 from shared.models import FileResult
 from shared.protocol import HEARTBEAT_PATH, PROTOCOL_VERSION, Heartbeat
-from tests.unit.central_alarm_support import FAILING, PASSING, real, send, unit
-from tests.unit.central_auth_support import (
+from tests.central.alarm_helpers import FAILING, PASSING, real, send, unit
+from tests.central.auth_helpers import (
     VIEWER,
     VIEWER_PASSWORD,
-    accounts,
     audit_rows,
-    central_db,
     is_login_redirect,
     make_client,
     page_csrf,
     signed_in,
 )
-
-__all__ = ["accounts", "central_db"]  # fixtures used by name below
 
 TODAY = date.today()
 WEEK_START = TODAY - timedelta(days=TODAY.weekday())

@@ -35,14 +35,14 @@ from central.spc.drift import cusum, drift_state, ewma
 from central.web.model_page import buckets
 from shared.models import ErrorInfo, FileResult, Status
 from shared.plot import format_number
-from tests.conftest import migrated_database
-from tests.unit.central_auth_support import make_client, sign_in
-from tests.unit.central_data_support import (
+from tests.central.auth_helpers import make_client, sign_in
+from tests.central.data_helpers import (
     analysed_files,
     batch_of,
     ingest,
     renamed,
 )
+from tests.conftest import migrated_database
 
 TODAY = date.today()  # the pages default to the 90 days up to today
 LINE_A, LINE_B = "line-a", "line-b"

@@ -16,23 +16,19 @@ from central.auth.users import Role, check_login, get_user, list_users
 from central.db import Database
 from central.stations import list_stations
 from shared.protocol import HEARTBEAT_PATH
-from tests.unit.central_auth_support import (
+from tests.central.auth_helpers import (
     ADMIN,
     ADMIN_PASSWORD,
     VIEWER,
     VIEWER_PASSWORD,
     Accounts,
-    accounts,
     audit_rows,
-    central_db,
     heartbeat_body,
     is_login_redirect,
     make_client,
     page_csrf,
     signed_in,
 )
-
-__all__ = ["accounts", "central_db"]  # fixtures used by name below
 
 TOKEN = re.compile(r'<code class="token" id="station-token">([A-Za-z0-9_-]{43})</code>')
 ADMIN_GETS = ["/admin/", "/admin/stations", "/admin/users", "/admin/audit"]

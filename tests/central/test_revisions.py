@@ -33,12 +33,12 @@ from shared.ids import result_id
 from shared.model_specs import ModelSpec, Policy, SpecTable
 from shared.models import FileResult
 from shared.protocol import PROTOCOL_VERSION, RESULTS_PATH, IngestBatch, StationResult
+from tests.agent.test_sync import make_syncer, serve
+from tests.central.auth_helpers import VIEWER, VIEWER_PASSWORD, make_client, signed_in
+from tests.central.data_helpers import ingest
+from tests.central.test_rollups import assert_rows_equal
 from tests.conftest import STATION, emptied
 from tests.real_truth import IN_REPO
-from tests.unit.central_auth_support import VIEWER, VIEWER_PASSWORD, make_client, signed_in
-from tests.unit.central_data_support import ingest
-from tests.unit.test_central_rollups import assert_rows_equal
-from tests.unit.test_sync import make_syncer, serve
 
 FIRST_SEEN = datetime(2025, 3, 12, 7, 0, tzinfo=UTC)
 STRICT = "strict-2024"
@@ -280,7 +280,7 @@ def test_a_station_reanalysis_reaches_central_as_a_new_revision(
     from functools import partial
 
     from agent.analysis.file import analyse_content
-    from tests.unit.test_reanalysis import PASSING, as_old_agent, record
+    from tests.agent.test_reanalysis import PASSING, as_old_agent, record
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

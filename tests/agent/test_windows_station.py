@@ -51,7 +51,7 @@ from tests.factories import known_files
 from tests.windows_semantics import Machine, WindowsSemantics, win_error
 
 # The double imitates Windows on Linux (prlimit, /proc); on Windows the real seam runs
-# the rest of the suite, and tests/unit/test_seam.py checks the real Job Object.
+# the rest of the suite, and tests/agent/test_seam.py checks the real Job Object.
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the Windows double runs on Linux")
 
 NS_1960 = -315_619_200 * 1_000_000_000  # 1960-01-01 UTC

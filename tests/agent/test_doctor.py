@@ -23,11 +23,11 @@ from agent.store.migrations import MIGRATIONS
 from agent.store.store import Store
 from central import stations
 from central.db import Database
+from tests.agent.test_disk_full import fill_disk, small_disk
+from tests.agent.test_store_versions import legacy_store, newer_store
+from tests.agent.test_sync import Central, serve
 from tests.e2e.agent_process import free_port
 from tests.real_truth import IN_REPO
-from tests.unit.test_disk_full import fill_disk, small_disk
-from tests.unit.test_store_versions import legacy_store, newer_store
-from tests.unit.test_sync import Central, serve
 
 STATION_ID = "trim-07"
 __all__ = ["small_disk"]  # the tmpfs fixture, shared with the disk-full test

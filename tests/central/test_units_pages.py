@@ -30,15 +30,15 @@ from central.web.units import PAGE_SIZE
 from shared.ids import result_id
 from shared.models import FileResult, Status, TrackResult
 from shared.plot import failing_indices, format_number, signed
-from tests.real_truth import IN_REPO
-from tests.unit.central_auth_support import (
+from tests.central.auth_helpers import (
     VIEWER,
     VIEWER_PASSWORD,
     is_login_redirect,
     make_client,
     signed_in,
 )
-from tests.unit.central_data_support import batch_of, ingest, renamed
+from tests.central.data_helpers import batch_of, ingest, renamed
+from tests.real_truth import IN_REPO
 
 LINE_1, LINE_2, LINE_3, LINE_4 = "line-1", "line-2", "line-3", "line-4"
 BULK = 2 * PAGE_SIZE + 7  # three pages of line-4 units

@@ -32,10 +32,8 @@ from central.config import ConfigError, load_config
 from central.db import Database
 from central.service import alarm_settings_from
 from central.stations import add_station, revoke_station
-from tests.unit.central_alarm_support import FAILING, PASSING, real, send, series, unit
-from tests.unit.central_auth_support import audit_rows, central_db
-
-__all__ = ["central_db"]  # fixtures used by name below
+from tests.central.alarm_helpers import FAILING, PASSING, real, send, series, unit
+from tests.central.auth_helpers import audit_rows
 
 TODAY = date(2025, 3, 12)
 NOW = datetime(2025, 3, 12, 15, 0, tzinfo=UTC)

@@ -30,13 +30,13 @@ from central.web.context import CentralContext, IngestLimits
 from shared.ids import result_id
 from shared.models import ErrorInfo, FileResult, Status
 from shared.protocol import HEARTBEAT_PATH, PROTOCOL_VERSION, Heartbeat
-from tests.conftest import migrated_database
-from tests.unit.central_data_support import (
+from tests.central.data_helpers import (
     analysed_files,
     batch_of,
     ingest,
     renamed,
 )
+from tests.conftest import migrated_database
 
 TODAY = date(2025, 3, 12)  # a Wednesday: its week began on Monday the 10th
 NOW = datetime(2025, 3, 12, 15, 0, tzinfo=UTC)

@@ -37,13 +37,13 @@ from central.web.context import AuthSettings, CentralContext
 from central.web.models import MAX_LISTED_MODELS
 from shared.models import FileResult
 from shared.service import bind_server
-from tests.unit.central_auth_support import (
+from tests.central.auth_helpers import (
     AUTH,
     NO_RATE_LIMIT,
     csrf_from,
     sign_in,
 )
-from tests.unit.central_data_support import batch_of, ingest, renamed
+from tests.central.data_helpers import batch_of, ingest, renamed
 
 PASSWORD = "Hardening-Pass-2025"  # noqa: S105 - test accounts only
 FORMULA_MODEL = '=HYPERLINK("http://attacker.example/","open me")'

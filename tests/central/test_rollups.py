@@ -24,13 +24,13 @@ from central.stations import add_station, token_owner
 from shared.ids import result_id
 from shared.models import FileResult, Status
 from shared.protocol import IngestBatch, StationResult
-from tests.conftest import emptied
-from tests.unit.central_data_support import (
+from tests.central.data_helpers import (
     analysed_files,
     batch_of,
     ingest,
     renamed,
 )
+from tests.conftest import emptied
 
 LINE_1, LINE_2 = "line-1", "line-2"
 DAY = date(2025, 3, 10)

@@ -14,17 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from central.auth.audit import CLI
-from central.auth.users import Role, add_user
 from central.db import Database
 from central.web import create_app
 from central.web.context import AuthSettings, CentralContext, IngestLimits
 from shared.protocol import PROTOCOL_VERSION, Heartbeat
-from tests.conftest import emptied
 
 ADMIN = "ada.admin"
 VIEWER = "victor.viewer"
@@ -36,35 +32,16 @@ NO_RATE_LIMIT = IngestLimits(rate_limit_per_minute=1_000_000, rate_burst=1_000_0
 AUTH = AuthSettings(login_rate_per_minute=100_000, login_burst=100_000)
 
 
-@pytest.fixture
-def central_db(module_db: Database) -> Database:
-    """The module's database (tests/conftest.py) emptied: what a fresh database holds."""
-    return emptied(module_db)
-
-
 @dataclass(frozen=True)
 class Accounts:
     admin: str = ADMIN
     viewer: str = VIEWER
 
 
-@pytest.fixture
-def accounts(central_db: Database) -> Accounts:
-    """One admin and one viewer, added the way `lta-central user add` adds them."""
-    add_user(central_db, ADMIN, Role.ADMIN, ADMIN_PASSWORD, CLI)
-    add_user(central_db, VIEWER, Role.VIEWER, VIEWER_PASSWORD, CLI)
-    return Accounts()
-
-
 def make_client(db: Database, auth: AuthSettings = AUTH) -> FlaskClient:
     app = create_app(CentralContext(db=db, limits=NO_RATE_LIMIT, auth=auth))
     app.config["TESTING"] = True
     return app.test_client()
-
-
-@pytest.fixture
-def client(central_db: Database) -> FlaskClient:
-    return make_client(central_db)
 
 
 def csrf_from(page: TestResponse) -> str:

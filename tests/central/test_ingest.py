@@ -50,7 +50,6 @@ from shared.protocol import (
     IngestBatch,
     StationResult,
 )
-from tests.conftest import emptied
 from tests.real_truth import IN_REPO
 
 STATION = "line-1"
@@ -84,12 +83,6 @@ def file_results(tmp_path_factory: pytest.TempPathFactory) -> list[FileResult]:
     assert {Status.PASS, Status.WARNING, Status.FAIL, Status.ERROR} <= statuses
     assert any(len(r.tracks) == 2 for r in results)
     return results
-
-
-@pytest.fixture
-def central_db(module_db: Database) -> Database:
-    """The module's database (tests/conftest.py) emptied: what a fresh database holds."""
-    return emptied(module_db)
 
 
 @pytest.fixture
