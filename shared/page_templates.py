@@ -1,11 +1,12 @@
 """Templates both web apps render: shared/templates, reachable as "shared/<name>".
 
-One idea, one place: the blocks both unit pages show, the one that says how a
-track's verdict was reached (shared/templates/_adjustment.html, its words
-from shared/explain.py as the template global `explain_track`) and the trim
-history (_trim_history.html, numbers through `shared_num` and
-`shared_signed`), are the same on the station's unit page and central's, so
-both apps load them from here.
+One idea, one place: the blocks both unit pages show are the same on the
+station's unit page and central's, so both apps load them from here: how a
+track's verdict was reached (_adjustment.html, its words from shared/explain.py
+as the global `explain_track`), the trim history (_trim_history.html) and the
+station's own spec (_station_spec.html). Their numbers and flags go through the
+globals `shared_num`, `shared_signed` and `shared_yesno`, never either app's
+helpers.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from flask import Flask
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
 
 from shared.explain import explain
+from shared.formats import yesno
 from shared.plot import format_number, signed
 
 FOLDER = Path(__file__).with_name("templates")
@@ -30,3 +32,4 @@ def install(app: Flask) -> None:
     app.add_template_global(explain, "explain_track")
     app.add_template_global(format_number, "shared_num")
     app.add_template_global(signed, "shared_signed")
+    app.add_template_global(yesno, "shared_yesno")
