@@ -210,7 +210,7 @@ def run_outbox(args: argparse.Namespace) -> int:
 
 
 def run_reanalyze(args: argparse.Namespace) -> int:
-    from agent import kernel_cache
+    from agent.analysis import kernel_cache
     from agent.config import load_config
     from agent.reanalysis import Locator, Options, Outcome, isolated, reanalyse
     from agent.store.store import Store

@@ -34,7 +34,7 @@ from typing import Any
 
 import httpx
 
-from agent import kernel_cache
+from agent.analysis import kernel_cache
 from agent.config import AgentConfig, ConfigError, load_config, resolve_config_path
 from agent.parsing.filenames import is_candidate
 from agent.runtime import STATE_STALE_S, read_state
@@ -505,7 +505,7 @@ def _token_answer(station: str, response: httpx.Response) -> Check:
 def check_kernel_cache(data_dir: Path, frozen: bool | None = None) -> Check:
     """Whether the compiled analysis kernels are on disk, so a start does not compile them.
 
-    The installed (frozen) agent keeps them in the data folder (agent.kernel_cache)
+    The installed (frozen) agent keeps them in the data folder (agent.analysis.kernel_cache)
     and records each warm-up there; run from source, numba keeps them beside the
     kernels' source files.
     """

@@ -20,6 +20,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from agent.config import InboxConfig
 from agent.seam import Platform, host
 from shared.models import FileResult
 
@@ -37,7 +38,7 @@ def local_from_ns(mtime_ns: int, platform: Platform | None = None) -> datetime:
 class HistoryWindow:
     """Which test times are history; `hours == 0` turns history off (everything counts)."""
 
-    hours: float = 12.0
+    hours: float = InboxConfig.default_of("history_window_hours")
     platform: Platform = field(default_factory=host, compare=False, repr=False)
 
     def cutoff(self, now: datetime) -> datetime | None:

@@ -109,7 +109,7 @@ def _child_main(
     # rather than die mid-file and have a good file recorded as unreadable.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        from agent import kernel_cache
+        from agent.analysis import kernel_cache
 
         kernel_cache.apply(kernel_cache_dir)  # before the first kernel module is imported
         from agent.analysis.file import analyse_content, analyse_file
@@ -176,7 +176,7 @@ class IsolatedAnalyser:
         target: Callable[..., None] = _child_main,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        from agent.kernel_cache import worker_cache_dir
+        from agent.analysis.kernel_cache import worker_cache_dir
 
         self.settings = settings
         self._settings_sent = True  # the worker has self.settings (set by update_settings)

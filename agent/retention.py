@@ -1,7 +1,7 @@
 """The retention job: keeps a station's store bounded over years of unattended running.
 
 Every few minutes (an APScheduler job in the service) it prunes delivered
-results older than `storage.retention_days` (agent.store.retention says what
+results older than `storage.retention_days` (agent.store.pruning says what
 exactly), drops tombstones of files that are gone from their folder, and gives
 the freed space back to the disk with incremental vacuum. Every step is a
 small writer call with a short pause after it, so a verdict waiting to be
@@ -24,7 +24,7 @@ from pathlib import Path
 from loguru import logger
 
 from agent.seam import ErrorKind, Platform, host
-from agent.store import retention
+from agent.store import pruning
 from agent.store.codec import iso
 from agent.store.database import StoreFullError
 from agent.store.store import Store
@@ -66,7 +66,7 @@ class Retention:
     _tombstone_after: int = 0
     # Where each pass of an unfinished round got to: the next round carries on from there
     # rather than walking again over results whose curves it already dropped.
-    _resume: dict[str, retention.Position] = field(default_factory=dict)
+    _resume: dict[str, pruning.Position] = field(default_factory=dict)
 
     def cutoff(self) -> str:
         return iso(self.now() - timedelta(days=self.days))
@@ -85,8 +85,8 @@ class Retention:
         cutoff = self.cutoff()
         try:
             report.complete = (
-                self._pass(retention.prune_curves, cutoff, go_on, report, "curves")
-                and self._pass(retention.prune_rows, cutoff, go_on, report, "results")
+                self._pass(pruning.prune_curves, cutoff, go_on, report, "curves")
+                and self._pass(pruning.prune_rows, cutoff, go_on, report, "results")
                 and self._tombstones(cutoff, go_on, report)
                 and self._vacuum(go_on, report)
             )
@@ -109,14 +109,14 @@ class Retention:
 
     def _pass(
         self,
-        step: Callable[..., retention.Batch],
+        step: Callable[..., pruning.Batch],
         cutoff: str,
         go_on: Callable[[], bool],
         report: RetentionReport,
         counter: str,
     ) -> bool:
         """Batches of one kind, oldest first, until none are left (True) or time is up."""
-        position = self._resume.get(counter, retention.Position())
+        position = self._resume.get(counter, pruning.Position())
         done = False
         while not done and go_on():
             batch = self.store.writer.call(
@@ -130,9 +130,7 @@ class Retention:
 
     def _vacuum(self, go_on: Callable[[], bool], report: RetentionReport) -> bool:
         while go_on():
-            left = self.store.writer.call(
-                lambda conn: retention.vacuum_step(conn, self.vacuum_pages)
-            )
+            left = self.store.writer.call(lambda conn: pruning.vacuum_step(conn, self.vacuum_pages))
             report.pages_left = left
             time.sleep(self.pause_s)
             if left == 0 or not self.store.incremental_vacuum:
@@ -149,14 +147,14 @@ class Retention:
         """
         if not go_on():
             return False
-        rows = retention.tombstones(
+        rows = pruning.tombstones(
             self.store.read(), cutoff, self._tombstone_after, self.tombstone_checks
         )
         self._tombstone_after = rows[-1][0] if len(rows) == self.tombstone_checks else 0
         reachable = {inbox: self._reachable(inbox) for inbox in self.inboxes}
         gone = [pk for pk, path in rows if self._gone(Path(path), reachable)]
         report.tombstones += self.store.writer.call(
-            lambda conn: retention.drop_tombstones(conn, gone)
+            lambda conn: pruning.drop_tombstones(conn, gone)
         )
         return True
 

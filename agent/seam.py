@@ -455,7 +455,7 @@ def extended_path(text: str) -> str:
 
 # ---------------------------------------------------------------------- Job Objects
 # The structures of winnt.h, declared with ctypes so their layout can be checked on
-# any OS (tests/unit/test_seam.py); only the calls need Windows.
+# any OS (tests/agent/test_seam.py); only the calls need Windows.
 
 JOB_OBJECT_LIMIT_PROCESS_MEMORY = 0x00000100
 JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE = 0x00002000

@@ -23,7 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from loguru import logger
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
-from agent import kernel_cache
+from agent.analysis import kernel_cache
 from agent.config import AgentConfig
 from agent.history import HistoryWindow
 from agent.isolation import AnalysisCannotStart, IsolatedAnalyser

@@ -47,6 +47,7 @@ from pathlib import Path
 
 from loguru import logger
 
+from agent.config import InboxConfig
 from agent.history import HistoryWindow
 from agent.isolation import AnalysisCannotStart
 from agent.parsing.filenames import is_candidate
@@ -104,9 +105,10 @@ class Watcher:
     store: Store
     analyse: Analyse
     runtime: Runtime
-    recursive: bool = True
-    poll_interval_s: float = 1.0
-    settle_s: float = 0.3
+    # Defaults as in `[inbox]` (agent.config), where they are written once.
+    recursive: bool = InboxConfig.default_of("recursive")
+    poll_interval_s: float = InboxConfig.default_of("poll_interval_s")
+    settle_s: float = InboxConfig.default_of("settle_s")
     archive_dir: Path | None = None
     history_window: HistoryWindow = field(default_factory=HistoryWindow)
     on_recorded: Callable[[FileResult], None] | None = None

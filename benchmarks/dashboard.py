@@ -36,14 +36,14 @@ from flask.testing import FlaskClient
 from loguru import logger
 
 from benchmarks.central import fresh_database
-from central.audit import CLI
+from central.auth.audit import CLI
+from central.auth.sessions import create_session
+from central.auth.users import Role, add_user, get_user
 from central.db import Database, migrate, open_database
 from central.export import write_workbook
 from central.queries import compare, fleet, models, units
 from central.queries.filters import Filters
 from central.seed import SeedPlan, seed
-from central.sessions import create_session
-from central.users import Role, add_user, get_user
 from central.web import create_app
 from central.web.auth import SESSION_COOKIE
 from central.web.context import AuthSettings, CentralContext, IngestLimits

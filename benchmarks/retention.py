@@ -1,6 +1,6 @@
 """Retention figures: pruning speed, writer batch times, and the page while pruning runs.
 
-The store is the one tests/unit/test_retention.py builds: 200 days x 100
+The store is the one tests/agent/test_retention.py builds: 200 days x 100
 results a day copied from the seven real station files (their real curves),
 with 2 % waiting for central and 1.3 % refused; 180 days are kept.
 """
@@ -22,8 +22,8 @@ from agent.store import outbox
 from agent.store.store import Store
 from agent.web import create_app
 from agent.web.context import AgentContext
+from tests.agent.test_retention import DAYS, KEEP_DAYS, PER_DAY, age, clone_results
 from tests.real_truth import IN_REPO
-from tests.unit.test_retention import DAYS, KEEP_DAYS, PER_DAY, age, clone_results
 
 STATION = "bench-station"
 

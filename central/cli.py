@@ -150,7 +150,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_station(args: argparse.Namespace) -> int:
-    from central import audit, stations
+    from central import stations
+    from central.auth import audit
 
     def act(db):  # type: ignore[no-untyped-def]
         if args.action == "add":
@@ -174,7 +175,7 @@ def cmd_station(args: argparse.Namespace) -> int:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    from central import audit, users
+    from central.auth import audit, users
 
     password = ""
     if args.action in ("add", "password"):
@@ -243,7 +244,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_specs(args: argparse.Namespace) -> int:
-    from central import audit
+    from central.auth import audit
     from central.specs import transfer
 
     def act(db):  # type: ignore[no-untyped-def]

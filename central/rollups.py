@@ -28,18 +28,13 @@ import numpy.typing as npt
 import psycopg
 from psycopg import sql
 
+from central.rollup_columns import COUNT_NAMES, FAIL_BINS, MOMENT_NAMES
 from shared import band
 from shared.curves import unpack_arrays
 from shared.protocol import StationResult
 
-FAIL_BINS = 20  # equal parts of the travel; the CHECK in migration 004 says the same
-
 _DAILY_KEYS = ("station_pk", "model", "day")
-_DAILY_SUMS = (
-    *("results", "passes", "warnings", "fails", "errors", "skipped", "tracks", "near_misses"),
-    *("anomalies", "fail_points", "sigma_n", "sigma_sum", "sigma_sumsq", "lin_n", "lin_sum"),
-    *("lin_sumsq", "ratio_sum", "ratio_sumsq"),
-)
+_DAILY_SUMS = (*COUNT_NAMES, *MOMENT_NAMES)
 _BIN_KEYS = ("station_pk", "model", "day", "bin")
 _BIN_SUMS = ("points", "tracks")
 

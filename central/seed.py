@@ -68,7 +68,7 @@ ERROR_SHARE, SKIPPED_SHARE, RETRIM_SHARE, ANOMALY_SHARE = 0.006, 0.003, 0.03, 0.
 
 class SeedError(LtaError):
     def __init__(self, message: str) -> None:
-        super().__init__(ErrorCode.CONFIG_INVALID, message)
+        super().__init__(ErrorCode.SEED_INVALID, message)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from typing import Any
 
 from loguru import logger
 
-from central import alarm_job
-from central.alarm_rules import AlarmSettings
+from central.alarms import job as alarm_job
+from central.alarms.rules import AlarmSettings
+from central.auth.lockout import LockoutPolicy
 from central.config import CentralConfig
 from central.db import Database, migrate, open_database
-from central.lockout import LockoutPolicy
 from central.web import create_app
 from central.web.context import AuthSettings, CentralContext, IngestLimits
 from shared.service import bind_server, exit_on_signals, setup_logging

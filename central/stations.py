@@ -21,7 +21,7 @@ NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 class StationError(LtaError):
     def __init__(self, message: str) -> None:
-        super().__init__(ErrorCode.CONFIG_INVALID, message)
+        super().__init__(ErrorCode.STATION_INVALID, message)
 
 
 @dataclass(frozen=True)

@@ -9,5 +9,5 @@ BIN=.venv/bin
 rm -f .coverage .coverage.*
 "$BIN/python" -m pytest --cov --cov-report= --cov-fail-under=0 "$@"
 NUMBA_DISABLE_JIT=1 "$BIN/python" -m pytest -q --cov --cov-append --cov-report= \
-    --cov-fail-under=0 tests/unit/test_kernels.py tests/unit/test_rotation.py
+    --cov-fail-under=0 tests/agent/test_kernels.py tests/agent/test_rotation.py
 "$BIN/python" -m coverage report

@@ -33,6 +33,17 @@ class ConfigSection(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
+    @classmethod
+    def default_of(cls, key: str) -> Any:
+        """The default a key declares, for the runtime settings built from this section.
+
+        A program's settings objects (ingest limits, the lock-out policy, the
+        watcher) take their defaults from here, so each default is written once,
+        in the config model IT reads about, and a test that builds settings
+        without a config gets exactly what a fresh install runs with.
+        """
+        return cls.model_fields[key].get_default(call_default_factory=True)
+
 
 # --------------------------------------------------------------------------- plain values
 

@@ -31,6 +31,9 @@ class ErrorCode(StrEnum):
     SPEC_FILE_INVALID = "spec_file_invalid"
     ANALYSIS_CANNOT_START = "analysis_cannot_start"
     PATH_TOO_LONG = "path_too_long"
+    USER_INVALID = "user_invalid"
+    STATION_INVALID = "station_invalid"
+    SEED_INVALID = "seed_invalid"
 
 
 class NoteCode(StrEnum):
@@ -53,11 +56,17 @@ class NoteCode(StrEnum):
 
 
 class LtaError(Exception):
-    """Base of every error this product raises on purpose: it carries a code."""
+    """Base of every error this product raises on purpose: it carries a code.
 
-    code: ErrorCode
+    Most codes are `ErrorCode`s; a part with a family of refusals of its own
+    (central's SPC input, alarm acknowledgements, query filters) keeps its own
+    stable StrEnum, so one `except LtaError` still catches every one of them
+    and logs a code, whichever part raised it.
+    """
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    code: StrEnum
+
+    def __init__(self, code: StrEnum, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message

@@ -1,9 +1,12 @@
 """Templates both web apps render: shared/templates, reachable as "shared/<name>".
 
-One idea, one place: the block that says how a track's verdict was reached
-(shared/templates/_adjustment.html) is the same on the station's unit page
-and central's, so both apps load it from here, with its words from
-shared/explain.py as the template global `explain_track`.
+One idea, one place: the blocks both unit pages show are the same on the
+station's unit page and central's, so both apps load them from here: how a
+track's verdict was reached (_adjustment.html, its words from shared/explain.py
+as the global `explain_track`), the trim history (_trim_history.html) and the
+station's own spec (_station_spec.html). Their numbers and flags go through the
+globals `shared_num`, `shared_signed` and `shared_yesno`, never either app's
+helpers.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from flask import Flask
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
 
 from shared.explain import explain
+from shared.formats import yesno
+from shared.plot import format_number, signed
 
 FOLDER = Path(__file__).with_name("templates")
 
@@ -25,3 +30,6 @@ def install(app: Flask) -> None:
     loaders: list[BaseLoader] = [own, shared] if own is not None else [shared]
     app.jinja_loader = ChoiceLoader(loaders)
     app.add_template_global(explain, "explain_track")
+    app.add_template_global(format_number, "shared_num")
+    app.add_template_global(signed, "shared_signed")
+    app.add_template_global(yesno, "shared_yesno")

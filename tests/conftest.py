@@ -111,12 +111,53 @@ def database_url(postgres_admin_url: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def migrated_database(admin_url: str, scratch: Path) -> Iterator[Database]:
+    """A new database with central's schema, dropped when the generator ends.
+
+    The one place tests make a central database: fixtures `yield from` it, a
+    test that needs a second database loops over it (`for db in ...`).
+    """
+    import psycopg
+
+    name = f"lta_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    # A postgresql:// URL (not a conninfo string), so `lta-central` accepts it as configured.
+    db = open_database(_with_database(admin_url, name), scratch, min_size=1, max_size=4)
+    try:
+        migrate(db)
+        yield db
+    finally:
+        db.close()
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def emptied(db: Database) -> Database:
+    """Every table emptied (schema_version kept): what a freshly migrated database holds."""
+    with db.pool.connection() as conn:
+        tables = conn.execute(
+            "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables "
+            "WHERE schemaname = 'public' AND tablename <> 'schema_version'"
+        ).fetchone()
+        assert tables is not None
+        conn.execute(f"TRUNCATE {tables[0]} RESTART IDENTITY CASCADE")
+    return db
+
+
 @pytest.fixture
-def central_db(database_url: str, tmp_path: Path) -> Iterator[Database]:
-    db = open_database(database_url, tmp_path / "unused-pg", min_size=1, max_size=4)
-    migrate(db)
-    yield db
-    db.close()
+def central_db(postgres_admin_url: str, tmp_path: Path) -> Iterator[Database]:
+    """A migrated database of the test's own."""
+    yield from migrated_database(postgres_admin_url, tmp_path / "unused-pg")
+
+
+@pytest.fixture(scope="module")
+def module_db(
+    postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """One migrated database per test module: migrating costs a third of a second, so
+    modules with many tests share one and empty it before each (`emptied`)."""
+    yield from migrated_database(postgres_admin_url, tmp_path_factory.mktemp("unused-pg"))
 
 
 # ---------------------------------------------------------------- a Windows station on Linux

@@ -15,7 +15,7 @@ executable, or the source file), so a rebuilt agent never loads stale
 machine code while a reinstall of the same build keeps the cache warm.
 
 Importing this module imports numba; only the analysis worker does that
-(docs/decisions/0004). `agent.kernel_cache` decides the folder and calls
+(docs/decisions/0004). `agent.analysis.kernel_cache` decides the folder and calls
 `register` before any kernel module is imported.
 """
 

@@ -79,7 +79,7 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     committed verdict survive a power cut (the station PC may just be switched off).
     auto_vacuum=INCREMENTAL takes effect only on a new, empty database (it must
     precede the first table and the switch to WAL); it lets the retention job give
-    pruned space back to the disk in small steps (agent.store.retention).
+    pruned space back to the disk in small steps (agent.store.pruning).
     """
     try:
         if readonly:

@@ -123,7 +123,7 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE tracks ADD COLUMN pass_curves BLOB
     """,
-    # 5: retention (agent.store.retention) walks results by age, oldest first, in small
+    # 5: retention (agent.store.pruning) walks results by age, oldest first, in small
     # batches; results_shift leads with the history flag, so it needs its own index.
     """
     CREATE INDEX results_age ON results(analysed_at)

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app
 
+from agent.config import WebConfig
 from agent.runtime import Runtime
 from agent.store.store import Store
 
@@ -16,7 +17,7 @@ class AgentContext:
     store: Store
     runtime: Runtime
     shift_starts: tuple[str, ...]  # "HH:MM" local; empty = calendar day
-    page_refresh_ms: int = 500
+    page_refresh_ms: int = WebConfig.default_of("page_refresh_ms")
     health_max_scan_age_s: float = 30.0
     # Host names the page answers to besides this PC's own and IP addresses (web.allowed_hosts).
     allowed_hosts: tuple[str, ...] = ()

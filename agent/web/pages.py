@@ -22,6 +22,7 @@ from agent.web.context import AgentContext, context
 from agent.web.deciding import adjustment_marks, verdict_detail
 from agent.web.status import build_status
 from shared.explain import explain
+from shared.formats import pct, yesno
 from shared.models import FileResult, Status, TrackResult
 from shared.plot import format_number, signed, track_chart
 
@@ -85,19 +86,9 @@ def signed_num(value: float | None, digits: int = 3) -> str:
     return signed(value, digits)
 
 
-@bp.app_template_filter("pct")
-def pct(value: float | None, decimals: int = 0) -> str:
-    """A percentage, or a dash when unknown (a missing margin is not 0 %)."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    text = f"{value:.{decimals}f}"
-    return f"{'0' if float(text) == 0 else text} %"
-
-
-@bp.app_template_filter("yesno")
-def yesno(value: bool | None) -> str:
-    """Pass/fail flags on the detail page; None (not judged) stays visibly different."""
-    return "—" if value is None else ("yes" if value else "no")
+# Percentages and flags read as on the dashboard (shared/formats.py).
+bp.add_app_template_filter(pct, "pct")
+bp.add_app_template_filter(yesno, "yesno")
 
 
 @bp.app_template_filter("age")

@@ -15,11 +15,8 @@ from typing import Any
 
 from psycopg import sql
 
-# rollup_daily columns in the order StatusCounts takes them.
-COUNT_NAMES = (
-    *("results", "passes", "warnings", "fails", "errors", "skipped", "tracks", "near_misses"),
-    "anomalies",
-)
+from central.rollup_columns import COUNT_NAMES
+
 COUNT_WIDTH = len(COUNT_NAMES)
 # Their SUMs over rollup rows `d`, in that order.
 COUNT_SUMS = sql.SQL(", ").join(

@@ -18,6 +18,8 @@ from enum import StrEnum
 
 from psycopg import sql
 
+from shared.errors import LtaError
+
 MAX_NAME = 128  # shared.models.Name
 MAX_VALUES = 50  # stations or models in one filter
 MAX_SPAN_DAYS = 3660  # ten years: a window beyond that is a typing mistake
@@ -33,16 +35,13 @@ class QueryErrorCode(StrEnum):
     INVALID_CURSOR = "invalid_cursor"
 
 
-class QueryError(ValueError):
+class QueryError(LtaError, ValueError):
     """A filter, cursor or limit that cannot be used; the message says what to send."""
 
-    def __init__(self, code: QueryErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    code: QueryErrorCode
 
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+    def __init__(self, code: QueryErrorCode, message: str) -> None:
+        super().__init__(code, message)
 
 
 def _bad(message: str) -> QueryError:

@@ -14,8 +14,9 @@ from datetime import date, datetime, timedelta
 from psycopg import sql
 
 from central.db import Database
-from central.queries.counts import COUNT_NAMES, COUNT_WIDTH, StatusCounts
+from central.queries.counts import COUNT_WIDTH, StatusCounts
 from central.queries.filters import QueryError, QueryErrorCode
+from central.rollup_columns import COUNT_NAMES
 
 
 @dataclass(frozen=True)

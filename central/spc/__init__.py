@@ -4,7 +4,7 @@ Everything here is a pure function over numpy arrays that returns plain frozen
 dataclasses: no database, no Flask, no I/O. The dashboard's data layer fetches
 the per-unit values in production order and hands them in; the pages render
 what comes back. Keeping the arithmetic apart from the queries means QA can
-check every definition against a hand calculation (tests/unit/test_spc_*.py),
+check every definition against a hand calculation (tests/central/test_spc_*.py),
 and docs/decisions/0010-spc-definitions.md lists each constant we chose.
 
 Modules, one job each:
@@ -14,6 +14,6 @@ Modules, one job each:
 - `control`: individuals and moving-range chart limits, the 8 Nelson tests.
 - `drift`: tabular CUSUM and EWMA against a baseline.
 - `compare`: do stations differ for one model (ANOVA, Welch, Kruskal-Wallis).
-- `near_miss`: passes with under 20 % margin.
-- `positions`: where along the travel failing points cluster.
+- `model`: a model's statistics from its per-unit series (which values, which spec,
+  the scorecard): what the model list and a model's page show, decided once.
 """

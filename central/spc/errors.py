@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from shared.errors import LtaError
+
 
 class SpcErrorCode(StrEnum):
     """Stable codes for rejected statistics input."""
@@ -22,7 +24,7 @@ class SpcErrorCode(StrEnum):
     NO_CONVERGENCE = "spc_no_convergence"
 
 
-class SpcInputError(ValueError):
+class SpcInputError(LtaError, ValueError):
     """The caller handed a statistic something it must not compute on.
 
     Raised instead of returning a number, because a silently wrong Cpk or
@@ -30,16 +32,13 @@ class SpcInputError(ValueError):
     (usually a query that let NULL or NaN through).
     """
 
+    code: SpcErrorCode
+
     def __init__(self, code: SpcErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+        super().__init__(code, message)
 
 
-class SpcConvergenceError(ArithmeticError):
+class SpcConvergenceError(LtaError, ArithmeticError):
     """A special function's series or continued fraction did not converge.
 
     Cannot happen for the arguments the dashboard produces (degrees of freedom
@@ -47,4 +46,7 @@ class SpcConvergenceError(ArithmeticError):
     returning an unconverged p-value.
     """
 
-    code = SpcErrorCode.NO_CONVERGENCE
+    code: SpcErrorCode
+
+    def __init__(self, message: str) -> None:
+        super().__init__(SpcErrorCode.NO_CONVERGENCE, message)

@@ -18,8 +18,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from central import audit
-from central.audit import Action, Actor
+from central.auth import audit
+from central.auth.audit import Action, Actor
 from central.db import Database
 from central.specs.files import name_key
 from central.specs.record import COLUMNS, SpecRow

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from central.audit import Action, Actor
+from central.auth.audit import Action, Actor
 from central.db import Database
 from central.specs import files, store
 from central.specs.files import RowProblem

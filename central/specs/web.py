@@ -14,9 +14,9 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
+from central.auth.users import Role
 from central.specs import files, preview, sigma, store, transfer
 from central.specs.record import COLUMNS, SpecRow
-from central.users import Role
 from central.web.auth import actor, login_required, role_required
 from central.web.context import context
 from shared.errors import SpecFileError

@@ -37,13 +37,25 @@ def _register_specs(app: Flask) -> None:
 
 
 def create_app(ctx: CentralContext) -> Flask:
-    from central.web import admin, auth, csrf, export, health, ingest, models, overview, units
+    from central.web import (
+        admin,
+        auth,
+        csrf,
+        export,
+        format,
+        health,
+        ingest,
+        models,
+        overview,
+        units,
+    )
 
     app = Flask(__name__)
     app.extensions["lta-central"] = ctx
     # Station text on every page: control and direction characters shown, not obeyed.
     app.jinja_env.finalize = template_text
     page_templates.install(app)
+    format.register(app)
     app.config["MAX_CONTENT_LENGTH"] = ctx.limits.max_body_bytes
     if ctx.auth.behind_tls_proxy:
         # One proxy hop: its X-Forwarded-For is the client (audit log), -Proto says https.

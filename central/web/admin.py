@@ -10,15 +10,16 @@ never again.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from central import audit, stations, users
-from central.audit import Action
+from central import stations
+from central.auth import audit, users
+from central.auth.audit import Action
+from central.auth.users import Role, UserError
 from central.stations import StationError
-from central.users import Role, UserError
 from central.web.auth import actor, current_user, role_required
 from central.web.context import context
 
@@ -50,28 +51,6 @@ def _back(endpoint: str, done: str, name: str) -> Any:
     return redirect(url_for(endpoint, done=done, name=name), 303)
 
 
-def ago(when: datetime | None) -> str:
-    """ "4 min ago" beside the exact time: the first thing IT asks about a station."""
-    if when is None:
-        return "never"
-    seconds = max(0, int((datetime.now(UTC) - when).total_seconds()))
-    if seconds < 90:
-        return f"{seconds} s ago"
-    if seconds < 90 * 60:
-        return f"{seconds // 60} min ago"
-    if seconds < 48 * 3600:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} days ago"
-
-
-@bp.app_template_filter("utc")
-def utc(when: datetime | None, seconds: bool = False) -> str:
-    """A stored time as UTC text: admins compare it with logs from other machines."""
-    if when is None:
-        return "—"
-    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M{':%S' if seconds else ''}}"
-
-
 @bp.get("/")
 @role_required(Role.ADMIN)
 def index() -> Any:
@@ -88,7 +67,6 @@ def _stations_page(error: str | None = None, name: str = "", status: int = 200) 
         message=_done_message(),
         error=error,
         name=name,
-        ago=ago,
     )
     return page, status
 
@@ -135,7 +113,6 @@ def _users_page(
         message=_done_message(),
         error=error,
         form=form or {},
-        ago=ago,
     )
     return page, status
 
@@ -165,40 +142,45 @@ def _not_yourself(name: str, what: str) -> str | None:
     return None
 
 
-@bp.post("/users/<name>/role")
-@role_required(Role.ADMIN)
-def user_role(name: str) -> Any:
-    refusal = _not_yourself(name, "change the role of")
+def _change_user(
+    name: str, done: str, change: Callable[[], users.User], refuse_own: str | None = None
+) -> Any:
+    """One admin change to a user: refused for one's own account when `refuse_own` says
+    what may not be done to it, refused with the reason on a UserError, else back to the list."""
+    refusal = _not_yourself(name, refuse_own) if refuse_own else None
     if refusal:
         return _users_page(refusal, status=400)
     try:
-        changed = users.set_role(context().db, name, request.form.get("role", ""), actor())
+        changed = change()
     except UserError as exc:
         return _users_page(exc.message, status=400)
-    return _back("admin.user_list", "role", changed.name)
+    return _back("admin.user_list", done, changed.name)
+
+
+@bp.post("/users/<name>/role")
+@role_required(Role.ADMIN)
+def user_role(name: str) -> Any:
+    role = request.form.get("role", "")
+    return _change_user(
+        name,
+        "role",
+        lambda: users.set_role(context().db, name, role, actor()),
+        "change the role of",
+    )
 
 
 @bp.post("/users/<name>/disable")
 @role_required(Role.ADMIN)
 def user_disable(name: str) -> Any:
-    refusal = _not_yourself(name, "disable")
-    if refusal:
-        return _users_page(refusal, status=400)
-    try:
-        changed = users.disable_user(context().db, name, actor())
-    except UserError as exc:
-        return _users_page(exc.message, status=400)
-    return _back("admin.user_list", "disabled", changed.name)
+    return _change_user(
+        name, "disabled", lambda: users.disable_user(context().db, name, actor()), "disable"
+    )
 
 
 @bp.post("/users/<name>/enable")
 @role_required(Role.ADMIN)
 def user_enable(name: str) -> Any:
-    try:
-        changed = users.enable_user(context().db, name, actor())
-    except UserError as exc:
-        return _users_page(exc.message, status=400)
-    return _back("admin.user_list", "enabled", changed.name)
+    return _change_user(name, "enabled", lambda: users.enable_user(context().db, name, actor()))
 
 
 # --------------------------------------------------------------------------- audit log

@@ -17,7 +17,7 @@ templates as `current_user`.
 
 Only the session cookie signs a browser in: a station's bearer token on a
 dashboard page gets the sign-in page, and the ingest API never reads the
-cookie. Sign-in failures are counted per name in PostgreSQL (central/lockout.py)
+cookie. Sign-in failures are counted per name in PostgreSQL (central/auth/lockout.py)
 and every attempt is in the audit log with the source address.
 """
 
@@ -33,10 +33,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, abort, g, redirect, render_template, request, url_for
 
-from central import audit, lockout, sessions, users
-from central.audit import Action, Actor
-from central.sessions import SessionInfo
-from central.users import Role
+from central.auth import audit, lockout, sessions, users
+from central.auth.audit import Action, Actor
+from central.auth.sessions import SessionInfo
+from central.auth.users import Role
 from central.web.context import context
 
 bp = Blueprint("auth", __name__)

@@ -10,28 +10,31 @@ from typing import Any
 from flask import current_app
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from central.auth.lockout import LockoutPolicy
+from central.config import IngestConfig, LoginConfig, WebConfig
 from central.db import Database
-from central.lockout import LockoutPolicy
 from central.ratelimit import RateLimiter
 
 
 @dataclass(frozen=True)
 class IngestLimits:
-    max_body_bytes: int = 32 * 1024 * 1024
-    max_uncompressed_bytes: int = 256 * 1024 * 1024
-    max_batch_results: int = 1000
-    rate_limit_per_minute: int = 600
-    rate_burst: int = 60
+    """What one ingest request may be (`[ingest]`; defaults from central.config)."""
+
+    max_body_bytes: int = IngestConfig.default_of("max_body_bytes")
+    max_uncompressed_bytes: int = IngestConfig.default_of("max_uncompressed_bytes")
+    max_batch_results: int = IngestConfig.default_of("max_batch_results")
+    rate_limit_per_minute: int = IngestConfig.default_of("rate_limit_per_minute")
+    rate_burst: int = IngestConfig.default_of("rate_burst")
 
 
 @dataclass(frozen=True)
 class AuthSettings:
     """Dashboard sign-in: session length, lock-out, cookies (central/web/auth.py)."""
 
-    session_lifetime: timedelta = timedelta(hours=12)
+    session_lifetime: timedelta = timedelta(hours=LoginConfig.default_of("session_hours"))
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     # Behind a TLS proxy: cookies are Secure and the proxy's X-Forwarded-For/-Proto are trusted.
-    behind_tls_proxy: bool = False
+    behind_tls_proxy: bool = WebConfig.default_of("behind_tls_proxy")
     # Sign-in attempts per source address (scrypt costs CPU; this caps what one client spends).
     login_rate_per_minute: int = 30
     login_burst: int = 10
@@ -67,7 +70,7 @@ class CentralContext:
     auth: AuthSettings = field(default_factory=AuthSettings)
     # Excel exports running at once in this process: each holds a web thread and a
     # database connection for seconds, so more would starve /healthz and the pages.
-    max_exports: int = 2
+    max_exports: int = WebConfig.default_of("max_concurrent_exports")
     limiter: RateLimiter = field(init=False)
     login_limiter: RateLimiter = field(init=False)
     export_slots: threading.BoundedSemaphore = field(init=False)

@@ -26,7 +26,7 @@ from typing import Any
 from flask import Blueprint, abort, request, send_file
 from werkzeug.exceptions import TooManyRequests
 
-from central import alarms
+from central.alarms import rows as alarms
 from central.export import AlarmRow, write_workbook
 from central.queries.filters import Filters, QueryError
 from central.web.auth import login_required

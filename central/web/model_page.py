@@ -3,7 +3,7 @@
 central/web/models.py parses the URL, runs the queries and renders; this
 module turns their results into charts (central/web/charts.py) and the
 small tables beside them, with no database and no Flask, so each piece can
-be tested on its own. Statistics come from central/model_spc.py (which
+be tested on its own. Statistics come from central/spc/model.py (which
 values, which spec) and central/spc (the arithmetic).
 """
 
@@ -18,14 +18,14 @@ from typing import overload
 import numpy as np
 from markupsafe import Markup
 
-from central.model_spc import Metric, MetricCapability, StationDrift
 from central.queries.compare import Distribution, StationDistribution
 from central.queries.counts import StatusCounts
 from central.queries.models import DailyCounts, FailPositions, UnitPoint
-from central.rollups import FAIL_BINS
+from central.rollup_columns import FAIL_BINS
 from central.spc.capability import IndexEstimate
 from central.spc.compare import Comparison, compare_groups
 from central.spc.control import IndividualsChart, imr_chart
+from central.spc.model import Metric, MetricCapability, StationDrift
 from central.spc.series import Unavailable
 from central.web import charts
 from shared.plot import format_number

@@ -30,8 +30,13 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from central import alarms as alarm_store
-from central.model_spc import (
+from central.alarms import rows as alarm_store
+from central.queries import compare, models
+from central.queries.counts import StatusCounts
+from central.queries.filters import Filters, QueryError, QueryErrorCode
+from central.spc.control import ALL_TESTS, TEST_DESCRIPTIONS, select_tests
+from central.spc.errors import SpcInputError
+from central.spc.model import (
     DEFAULT_TREND_WINDOW,
     SCORECARD_TRACKS,
     Scorecard,
@@ -41,16 +46,10 @@ from central.model_spc import (
     sigma_metric,
     station_drift,
 )
-from central.queries import compare, models, models_extra
-from central.queries.counts import StatusCounts
-from central.queries.filters import Filters, QueryError, QueryErrorCode
-from central.spc.control import ALL_TESTS, TEST_DESCRIPTIONS, select_tests
-from central.spc.errors import SpcInputError
 from central.stations import list_stations
 from central.web import model_page
 from central.web.auth import login_required
 from central.web.context import context
-from shared.plot import format_number
 
 bp = Blueprint("models", __name__)
 
@@ -171,31 +170,6 @@ def _view_or_400() -> View:
         abort(400, description=exc.message)
 
 
-# --------------------------------------------------------------------------- template helpers
-
-
-def num(value: float | None, digits: int = 3) -> str:
-    return format_number(value, digits)
-
-
-def pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} %"
-
-
-def p_value(value: float) -> str:
-    """p-values below 0.0001 are shown as such: more digits would be noise, not evidence."""
-    return "< 0.0001" if value < 1e-4 else f"{value:.4f}"
-
-
-def p_phrase(value: float) -> str:
-    """The p-value for a sentence: "p = 0.0213" or "p < 0.0001"."""
-    text = p_value(value)
-    return f"p {text}" if text.startswith("<") else f"p = {text}"
-
-
-HELPERS = {"num": num, "pct": pct, "p_value": p_value, "p_phrase": p_phrase}
-
-
 # --------------------------------------------------------------------------- /models
 
 
@@ -224,10 +198,10 @@ def model_list() -> Any:
     db = context().db
     every = models.model_summaries(db, view.filters)
     summaries = listed_models(every)
-    latest = models_extra.latest_tracks_per_model(
+    latest = models.latest_tracks_per_model(
         db, view.filters, SCORECARD_TRACKS, only=[s.model for s in summaries if s.model]
     )
-    alarm_counts = models_extra.open_alarm_counts(db, view.filters.stations)
+    alarm_counts = models.open_alarm_counts(db, view.filters.stations)
     rows = [
         ModelRow(
             s,
@@ -248,7 +222,6 @@ def model_list() -> Any:
         unlisted=len(every) - len(summaries),
         stations=[s.name for s in list_stations(db)],
         scorecard_tracks=SCORECARD_TRACKS,
-        **HELPERS,
     )
 
 
@@ -328,7 +301,6 @@ def model_detail(model: str) -> Any:
         all_tests=sorted(ALL_TESTS),
         test_descriptions=TEST_DESCRIPTIONS,
         series_limit=SERIES_LIMIT,
-        **HELPERS,
     )
 
 
@@ -341,7 +313,7 @@ def model_compare(model: str) -> Any:
     summary = _summary_or_404(model, view)
     filters = view.filters
     stations = compare.station_distributions(db, model, filters, COMPARE_VALUES)
-    specs = models_extra.spec_values(db, model, filters, SERIES_LIMIT)
+    specs = models.spec_values(db, model, filters, SERIES_LIMIT)
     spec = specs[0] if len(specs) == 1 else None
     views = [
         model_page.compare_view("sigma", stations, "box-sigma", None, "sigma gradient"),
@@ -359,5 +331,4 @@ def model_compare(model: str) -> Any:
         all_stations=[
             n.station for n in models.near_misses(db, model, Filters(view.start, view.end))
         ],
-        **HELPERS,
     )

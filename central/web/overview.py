@@ -11,7 +11,7 @@ The filters in the URL (`station`, `model`, `from`, `to`) narrow the station
 list and the alarms and are carried into the links to each station's views
 and to the Excel export, so a link shows a colleague the same page. The
 page reads the fleet query (one statement over the rollups) and the alarm
-table; the rules run in the background (central/alarm_job.py), never here.
+table; the rules run in the background (central/alarms/job.py), never here.
 """
 
 from __future__ import annotations
@@ -24,12 +24,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, abort, redirect, render_template, request
 
-from central import alarms
-from central.alarms import CAUSE_LABELS, Alarm, AlarmError, AlarmErrorCode
+from central.alarms import rows as alarms
+from central.alarms.rows import CAUSE_LABELS, Alarm, AlarmError, AlarmErrorCode
+from central.auth.users import Role
 from central.queries.filters import Filters, QueryError
 from central.queries.fleet import Fleet, StationStatus, fleet
-from central.users import Role
-from central.web.admin import ago
 from central.web.auth import actor, login_required, role_required, safe_next
 from central.web.context import context
 
@@ -61,17 +60,6 @@ def _filters(pairs: Iterable[tuple[str, str]]) -> Filters:
         return Filters.from_query(pairs)
     except QueryError as exc:
         abort(400, description=exc.message)
-
-
-def span(seconds: float) -> str:
-    """A duration the way people say it: 45 s, 12 min, 3.5 h, 4 days."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.0f} days"
 
 
 def export_filters(filters: Filters, overview: Fleet) -> Filters:
@@ -134,8 +122,6 @@ def _page(
         error=error,
         done=done,
         form=form or {},
-        ago=ago,
-        span=span,
     )
     return page, status
 

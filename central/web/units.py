@@ -15,20 +15,18 @@ and serial (re-trims) with links.
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
 from flask import Blueprint, abort, render_template, request, url_for
 
-from central.queries import units, units_extra
+from central.queries import units
 from central.queries.filters import Filters, QueryError
 from central.web.auth import login_required
 from central.web.context import context
 from shared.models import TrackResult
-from shared.plot import format_number, signed, track_chart
+from shared.plot import track_chart
 from shared.trim_history import pass_views
 
 bp = Blueprint("units", __name__)
@@ -36,55 +34,6 @@ bp = Blueprint("units", __name__)
 PAGE_SIZE = units.DEFAULT_PAGE
 DETAIL_CHART = (1100, 420)  # viewBox units, as the station's unit page draws a track
 MAX_SERIAL_SHOWN = 200  # characters of a (refused) serial echoed back in the form
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-def pct(value: float | None, decimals: int = 0) -> str:
-    """A percentage, or a dash when unknown (a missing margin is not 0 %)."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    text = f"{value:.{decimals}f}"
-    return f"{'0' if float(text) == 0 else text} %"
-
-
-def yesno(value: bool | None) -> str:
-    """A flag; None (not judged) stays visibly different from "no"."""
-    return "—" if value is None else ("yes" if value else "no")
-
-
-def made(value: datetime | None) -> str:
-    """A production time (station-local, no zone) as the station wrote it."""
-    return "—" if value is None else f"{value:%Y-%m-%d %H:%M}"
-
-
-def utc_time(value: datetime | None) -> str:
-    """An instant in UTC, so times from stations in several plants compare directly."""
-    if value is None:
-        return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
-
-
-def status_class(status: str | None) -> str:
-    """CSS suffix of a verdict (units.css colours): pass, warning, fail, error, skipped."""
-    return (status or "none").lower()
-
-
-@bp.context_processor
-def _helpers() -> dict[str, Any]:
-    # Names local to these pages' templates: no app-wide filter another page might redefine.
-    return {
-        "num": format_number,
-        "signed": signed,
-        "pct": pct,
-        "yesno": yesno,
-        "made": made,
-        "utc_time": utc_time,
-        "status_class": status_class,
-    }
 
 
 # --------------------------------------------------------------------------- search
@@ -110,8 +59,8 @@ def search() -> Any:
         "to": request.args.get("to", "").strip(),
     }
     choices = {
-        "stations": units_extra.station_names(db),
-        "models": units_extra.model_names(db),
+        "stations": units.station_names(db),
+        "models": units.model_names(db),
     }
     try:
         filters = Filters.from_query(request.args.items(multi=True))
@@ -120,7 +69,7 @@ def search() -> Any:
         return render_template(
             "units.html", form=form, error=exc, rows=[], older=None, newest=None, **choices
         ), 400
-    metrics = units_extra.key_metrics(db, [row.result_id for row in page.rows])
+    metrics = units.key_metrics(db, [row.result_id for row in page.rows])
     criteria = ([("serial", serial)] if serial else []) + filters.to_query()
     older = None
     if page.next_cursor is not None:

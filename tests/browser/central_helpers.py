@@ -13,9 +13,9 @@ import httpx
 from shared.models import FileResult
 from shared.protocol import RESULTS_PATH
 from tests.browser.chromium import ARTIFACTS
+from tests.central.data_helpers import batch_of
 from tests.e2e.central_process import CentralProcess
 from tests.real_truth import REPO
-from tests.unit.central_data_support import batch_of
 
 DOCS_IMAGES = REPO / "docs" / "images"
 

@@ -21,9 +21,8 @@ import pytest
 from shared.models import Status
 from tests.browser.central_helpers import add_user, screenshot, send
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, requires_chromium
-from tests.e2e.central_process import CentralProcess
-from tests.unit.central_data_support import analysed_files
-from tests.unit.test_central_models_pages import (
+from tests.central.data_helpers import analysed_files
+from tests.central.test_models_pages import (
     LINE_A,
     LINE_B,
     MODEL,
@@ -31,6 +30,7 @@ from tests.unit.test_central_models_pages import (
     OUTLIER_INDEX,
     ooc_series,
 )
+from tests.e2e.central_process import CentralProcess
 
 pytestmark = [pytest.mark.browser, requires_chromium]
 

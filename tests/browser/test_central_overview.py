@@ -28,9 +28,9 @@ from shared.models import FileResult
 from shared.protocol import HEARTBEAT_PATH, PROTOCOL_VERSION, RESULTS_PATH, Heartbeat
 from tests.browser.central_helpers import add_user, screenshot
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium
+from tests.central.alarm_helpers import FAILING, PASSING, real, series, unit
+from tests.central.data_helpers import batch_of
 from tests.e2e.central_process import CentralProcess
-from tests.unit.central_alarm_support import FAILING, PASSING, real, series, unit
-from tests.unit.central_data_support import batch_of
 
 if TYPE_CHECKING:
     from playwright.sync_api import ViewportSize

@@ -25,9 +25,9 @@ from shared.model_specs import SpecTable
 from shared.models import FileResult, Status
 from tests.browser.central_helpers import add_user, screenshot, send
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, requires_chromium
+from tests.central.data_helpers import renamed
+from tests.central.test_specs_pages import RESCUED
 from tests.e2e.central_process import CentralProcess, central_cli
-from tests.unit.central_data_support import renamed
-from tests.unit.test_central_specs_pages import RESCUED
 
 pytestmark = [pytest.mark.browser, requires_chromium]
 

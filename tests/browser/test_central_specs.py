@@ -19,10 +19,10 @@ import pytest
 from agent.analysis.file import analyse_file
 from tests.browser.central_helpers import add_user, screenshot, send
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, requires_chromium
+from tests.central.test_specs import PLANT_ROWS, plant_xlsx
+from tests.central.test_specs_pages import RESCUED
 from tests.e2e.agent_process import AgentProcess
 from tests.e2e.central_process import CentralProcess
-from tests.unit.test_central_specs import PLANT_ROWS, plant_xlsx
-from tests.unit.test_central_specs_pages import RESCUED
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.browser, requires_chromium]

@@ -17,9 +17,9 @@ import pytest
 from agent.analysis.file import analyse_file
 from tests.browser.central_helpers import add_user, screenshot, send
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, requires_chromium
+from tests.central.data_helpers import renamed
 from tests.e2e.central_process import CentralProcess
 from tests.real_truth import IN_REPO
-from tests.unit.central_data_support import renamed
 
 pytestmark = [pytest.mark.browser, requires_chromium]
 

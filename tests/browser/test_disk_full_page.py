@@ -13,9 +13,9 @@ import pytest
 
 from agent.analysis.file import analyse_file
 from agent.simulate import simulate_station
+from tests.agent.test_disk_full import fill_disk, small_disk
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium
 from tests.e2e.agent_process import AgentProcess
-from tests.unit.test_disk_full import fill_disk, small_disk
 
 pytestmark = [pytest.mark.browser, requires_chromium]
 __all__ = ["small_disk"]  # the fixture, shared with the unit test
