@@ -200,8 +200,14 @@ def outbox_stats(conn: sqlite3.Connection, now: datetime) -> dict[str, Any]:
         "SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY id LIMIT 1"
     ).fetchone()
     dead = conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'dead'").fetchone()[0]
-    age = None if first is None else max(0.0, (now - parse_iso(first[0])).total_seconds())
-    return {"pending": int(pending), "oldest_age_s": age, "dead": int(dead)}
+    oldest = None if first is None else parse_iso(first[0])
+    age = None if oldest is None else max(0.0, (now - oldest).total_seconds())
+    return {
+        "pending": int(pending),
+        "oldest_age_s": age,
+        "oldest_at": None if oldest is None else oldest.isoformat(),
+        "dead": int(dead),
+    }
 
 
 def is_known(conn: sqlite3.Connection, sha256: str) -> bool:

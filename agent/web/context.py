@@ -9,6 +9,7 @@ from flask import current_app
 
 from agent.runtime import Runtime
 from agent.store.store import Store
+from agent.web.sync_alert import DEFAULT_AFTER_S
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,8 @@ class AgentContext:
     shift_starts: tuple[str, ...]  # "HH:MM" local; empty = calendar day
     page_refresh_ms: int = 500
     health_max_scan_age_s: float = 30.0
+    # Results waiting longer than this raise the sync banner (web.sync_alert_minutes).
+    sync_alert_after_s: float = DEFAULT_AFTER_S
     # Host names the page answers to besides this PC's own and IP addresses (web.allowed_hosts).
     allowed_hosts: tuple[str, ...] = ()
 

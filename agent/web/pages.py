@@ -21,6 +21,7 @@ from agent.store import reads
 from agent.web.context import AgentContext, context
 from agent.web.deciding import adjustment_marks, verdict_detail
 from agent.web.status import build_status
+from agent.web.sync_alert import duration_words
 from shared.explain import explain
 from shared.models import FileResult, Status, TrackResult
 from shared.plot import format_number, signed, track_chart
@@ -103,15 +104,7 @@ def yesno(value: bool | None) -> str:
 @bp.app_template_filter("age")
 def age(seconds: float | None) -> str:
     """A duration as an operator says it: '12 s', '5 min', '3 h', '2 d' (status.js: ageText)."""
-    if seconds is None or not math.isfinite(seconds):
-        return "—"
-    if seconds < 60:
-        return f"{int(seconds)} s"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h"
-    return f"{int(seconds // 86400)} d"
+    return duration_words(seconds)
 
 
 @bp.app_template_filter("verdict_class")

@@ -8,6 +8,7 @@ from typing import Any
 from agent.config import current_shift_start
 from agent.store import reads
 from agent.web.context import AgentContext
+from agent.web.sync_alert import sync_alert
 
 
 def build_status(ctx: AgentContext, now: datetime | None = None) -> dict[str, Any]:
@@ -19,6 +20,7 @@ def build_status(ctx: AgentContext, now: datetime | None = None) -> dict[str, An
     ctx.runtime.metrics.outbox_pending.set(outbox["pending"])
     judged = counts["Pass"] + counts["Warning"] + counts["Fail"]
     runtime = ctx.runtime
+    central = runtime.central.as_dict()
     return {
         "station_id": runtime.station_id,
         "station_name": runtime.station_name,
@@ -28,7 +30,8 @@ def build_status(ctx: AgentContext, now: datetime | None = None) -> dict[str, An
         "yield_pct": None if judged == 0 else round(100.0 * (judged - counts["Fail"]) / judged, 1),
         "outbox": outbox,
         "history_import": runtime.history_import.snapshot(),
-        "central": runtime.central.as_dict(),
+        "central": central,
+        "sync_alert": sync_alert(central, outbox, now, ctx.sync_alert_after_s),
         "health": {
             "starting_up": runtime.starting_up,
             "analysis_error": runtime.analysis_error,

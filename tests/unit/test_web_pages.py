@@ -170,7 +170,7 @@ def test_health_line_shows_last_error_and_outbox(
 
     assert text_of(html, "health-waiting") == "3 files waiting"
     assert text_of(html, "health-error").endswith(": inbox folder vanished")
-    assert 'class="health-bad"' in html
+    assert re.search(r'id="health-error" class="[^"]*\bhealth-bad\b', html)
     assert text_of(html, "health-outbox").startswith("outbox: 2 pending, oldest ")
 
 

@@ -161,6 +161,18 @@
     return { text: "central: connected" + since, bad: false };
   }
 
+  // The banner's words come ready-made from /api/status (agent/web/sync_alert.py).
+  function showSyncAlert(alert) {
+    var el = byId("sync-alert");
+    if (!el) {
+      return;
+    }
+    setText("sync-alert-headline", alert ? alert.headline : "");
+    setText("sync-alert-detail", alert ? alert.detail : "");
+    el.className = "sync-alert sync-alert-" + (alert ? alert.kind : "none");
+    el.hidden = !alert;
+  }
+
   function showStatus(status) {
     COUNT_KEYS.forEach(function (key) {
       setText("count-" + key.toLowerCase(), String(status.counts[key]));
@@ -171,6 +183,8 @@
     setText("health-watching", texts.watching);
     setText("health-waiting", texts.waiting);
     setText("health-error", texts.lastError);
+    byId("health-error").title = texts.lastError;
+    byId("health-watching").title = texts.watching;
     setText("health-outbox", texts.outbox);
     setText("health-central", texts.central.text);
     var startingEl = byId("starting-up");
@@ -189,6 +203,7 @@
       setText("history-import", importText);
       importEl.hidden = !importText;
     }
+    showSyncAlert(status.sync_alert);
     var centralEl = byId("health-central");
     if (centralEl) {
       centralEl.classList.toggle("health-bad", texts.central.bad);
