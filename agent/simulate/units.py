@@ -271,6 +271,11 @@ def _ohms(
     return untrimmed, (*between, final)
 
 
+# An anomaly's untrimmed curve: its final line, 5 % steeper (the trim changed nothing;
+# the anomaly rule reads a change under 20 % of the curve as no trim).
+UNTRIMMED_ANOMALY_SCALE = 1.05
+
+
 def _track(rng: np.random.Generator, info: ModelInfo, number: int, outcome: str) -> TrackSpec:
     """One track: untrimmed curve, passes shaped for `outcome`, resistances, angles."""
     length = _length(rng, info, number)
@@ -279,6 +284,10 @@ def _track(rng: np.random.Generator, info: ModelInfo, number: int, outcome: str)
     passes: tuple[np.ndarray, ...] = ()
     if outcome != "aborted":
         final = trimmed_error(rng, layout, outcome)
+        if outcome == "anomaly":
+            # The laser never trimmed: every measurement is the same straight line, the
+            # untrimmed one a little steeper (no new draws: later units stay as they were).
+            untrimmed = quantise(layout, final * UNTRIMMED_ANOMALY_SCALE)
         passes = _passes(rng, layout, untrimmed, final, _pass_count(rng, info))
     untrimmed_ohms, pass_ohms = _ohms(rng, info, len(passes))
     n = layout.positions.size
