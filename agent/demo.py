@@ -33,6 +33,7 @@ def simulated_station(
             count=DEMO_UNITS,
             seed=seed,
             start=datetime.now(),  # units tested now: older ones would be history
+            spacing_s=60.0 / rate_per_minute,  # and dated as they land, not ahead of time
             rate_per_minute=rate_per_minute,
             on_file=stop_when_asked,
         )

@@ -119,6 +119,7 @@ class AgentService:
             shift_starts=tuple(config.shift.starts),
             page_refresh_ms=config.web.page_refresh_ms,
             sync_alert_after_s=60.0 * config.web.sync_alert_minutes,
+            history_window_hours=config.inbox.history_window_hours,
             allowed_hosts=tuple(config.web.allowed_hosts),
         )
         self.server = bind_server(

@@ -109,13 +109,17 @@ class UnitSpec:
         return f"{self.serial}_TA" if self.system == "B" else self.serial
 
 
-def simulate_unit(rng: np.random.Generator, index: int, start: datetime) -> UnitSpec:
+def simulate_unit(
+    rng: np.random.Generator, index: int, start: datetime, spacing_s: float = 120.0
+) -> UnitSpec:
     """Draw unit number `index` of a run that starts at `start`.
 
-    Units are tested about two minutes apart (60-180 s between neighbours), so the
-    test time depends only on the index and the rng, never on the wall clock.
+    Units are tested `spacing_s` apart on average (by default about two minutes,
+    60-180 s between neighbours), so the test time depends only on the index, the
+    spacing and the rng, never on the wall clock.
     """
-    tested_at = start + timedelta(seconds=120 * index + int(rng.integers(-30, 31)))
+    jitter = int(rng.integers(-30, 31)) * spacing_s / 120.0
+    tested_at = start + timedelta(seconds=spacing_s * index + jitter)
     outcome = str(rng.choice(OUTCOMES, p=OUTCOME_WEIGHTS))
     info = _pick_model(rng, outcome)
     serial = _serial(rng, info.serial_style)

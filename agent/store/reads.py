@@ -223,6 +223,11 @@ def known_by_stat(conn: sqlite3.Connection, path: str, size: int, mtime_ns: int)
     return row is not None
 
 
+def count_history(conn: sqlite3.Connection) -> int:
+    """Results stored as history (older than the history window): not on the shift's page."""
+    return int(conn.execute("SELECT COUNT(*) FROM results WHERE history = 1").fetchone()[0])
+
+
 def count_results(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT COUNT(*) FROM results").fetchone()[0])
 

@@ -21,6 +21,8 @@ class AgentContext:
     health_max_scan_age_s: float = 30.0
     # Results waiting longer than this raise the sync banner (web.sync_alert_minutes).
     sync_alert_after_s: float = DEFAULT_AFTER_S
+    # Test dates older than this many hours are history (inbox.history_window_hours).
+    history_window_hours: float = 12.0
     # Host names the page answers to besides this PC's own and IP addresses (web.allowed_hosts).
     allowed_hosts: tuple[str, ...] = ()
 

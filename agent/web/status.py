@@ -21,10 +21,13 @@ def build_status(ctx: AgentContext, now: datetime | None = None) -> dict[str, An
     judged = counts["Pass"] + counts["Warning"] + counts["Fail"]
     runtime = ctx.runtime
     central = runtime.central.as_dict()
+    latest = reads.latest(conn)
     return {
         "station_id": runtime.station_id,
         "station_name": runtime.station_name,
-        "latest": reads.latest(conn),
+        "latest": latest,
+        # While no unit is shown: how many results are history (the page then says why).
+        "history_results": reads.count_history(conn) if latest is None else None,
         "counts": counts,
         "shift_started_at": start.isoformat(),
         "yield_pct": None if judged == 0 else round(100.0 * (judged - counts["Fail"]) / judged, 1),

@@ -19,7 +19,7 @@
   var cfg = document.body.dataset;
   var refreshMs = Math.max(200, parseInt(cfg.refreshMs, 10) || 500);
   var maxScanAgeS = parseFloat(cfg.maxScanAgeS) || 30;
-  var lastPk = cfg.latestPk || "";
+  var lastPk = cfg.latestPk || "h" + (cfg.historyResults || 0);
   var lastCounts = countsKey(parseJson(cfg.counts));
   var failures = 0;
 
@@ -251,7 +251,8 @@
   function poll() {
     get(cfg.statusUrl, true)
       .then(function (status) {
-        var pk = status.latest ? String(status.latest.pk) : "";
+        // While none is shown, the history count stands in (the waiting text says it).
+        var pk = status.latest ? String(status.latest.pk) : "h" + (status.history_results || 0);
         var counts = countsKey(status.counts);
         var changed = pk !== lastPk || counts !== lastCounts;
         return (changed ? swapFragments() : Promise.resolve()).then(function () {
