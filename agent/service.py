@@ -358,12 +358,15 @@ def run_agent(config: AgentConfig) -> int:
     log_file = config.log_dir / "agent.log"
     setup_logging(config.logging.level, log_file, sink=RotatingLog(log_file, platform=host()))
     service = AgentService(config)
+    exit_on_signals()  # before the start: a stop signal during a slow first start stops cleanly
     try:
         service.start()
     except LtaError:
         service.stop()
         raise
-    exit_on_signals()
+    except (SystemExit, KeyboardInterrupt):
+        service.stop()
+        return 0
     print(f"Laser Trim Analyzer agent running: {service.page_url}", flush=True)
     try:
         with contextlib.suppress(SystemExit, KeyboardInterrupt):  # the stop signals
