@@ -40,6 +40,16 @@ def _optional(value: float) -> float | None:
     return None if math.isnan(value) else float(value)
 
 
+# A margin is a percentage of the band width: a millionth of a percent is far below any
+# meaning, and rounding there keeps float noise (18.93950000000022, -0.0) out of every
+# page, export and API that shows it.
+MARGIN_DECIMALS = 6
+
+
+def _percent(value: float) -> float | None:
+    return None if math.isnan(value) else round(float(value), MARGIN_DECIMALS) + 0.0
+
+
 def _curve_limits(values: np.ndarray) -> list[float | None]:
     return [None if math.isnan(v) else v for v in values.tolist()]
 
@@ -241,7 +251,7 @@ def _verdict(
         status = Status.PASS
     if not sigma_pass:
         reasons.append(sigma_reason(sigma_value, threshold))
-    margin_pct = _optional(margin) if verdict.passes else None
+    margin_pct = _percent(margin) if verdict.passes else None
     final_figures = {
         "sigma_gradient": sigma_value,
         "optimal_offset": verdict.c,
