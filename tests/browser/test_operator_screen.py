@@ -7,6 +7,7 @@ cut off by the screen's edge, or whose text overflows its own box, fails.
 from __future__ import annotations
 
 import shutil
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 from agent.simulate import simulate_station
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium
 from tests.e2e.agent_process import AgentProcess, free_port
-from tests.real_truth import REPO
+from tests.real_truth import IN_REPO, REPO
 
 DOCS_IMAGES = REPO / "docs" / "images"
 RESOLUTIONS = ((1024, 768), (1280, 1024), (1920, 1080))
@@ -115,5 +116,49 @@ def test_central_down_banner_fits_every_common_screen_and_screenshot(tmp_path: P
             if (width, height) == (1280, 1024):
                 DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(ARTIFACTS / shot, DOCS_IMAGES / "central-down-banner.png")
+        browser.close()
+        agent.terminate()
+
+
+def test_unit_page_with_four_passes_is_readable_and_screenshot(tmp_path: Path) -> None:
+    """A real unit trimmed in four passes (7844_254A): the verdict's chart scaled to its
+    band, the whole trim history in its own chart, pass charts wide enough to read."""
+    from playwright.sync_api import expect, sync_playwright
+
+    (source,) = IN_REPO.glob("7844_254A_*.xls")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    process = AgentProcess(tmp_path / "data", inbox, LTA_AGENT_INBOX__HISTORY_WINDOW_HOURS="0")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with process.start() as agent, sync_playwright() as pw:
+        shutil.copy(source, inbox / source.name)
+        deadline = time.monotonic() + 30
+        while agent.get("/api/status")["latest"] is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        pk = agent.get("/api/status")["latest"]["pk"]
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1024})
+        page.goto(f"{agent.url}/units/{pk}")
+        expect(page.locator("#verdict")).to_have_text("PASS")
+        expect(page.locator(".trim-history tbody tr")).to_have_count(5)
+        expect(page.locator("#history-1 svg")).to_be_visible()
+        expect(page.locator("#history-1 .history-curve")).to_have_count(5)
+        expect(page.locator("#track-1 .detail-plot .axis-title")).to_have_text(
+            "error (V) vs position (°)"
+        )
+        charts = page.locator(".pass-chart svg")
+        expect(charts).to_have_count(5)
+        for index in range(5):
+            box = charts.nth(index).bounding_box()
+            assert box is not None and box["width"] >= 500, box  # read, not a thumbnail
+            tick_px = (
+                charts.nth(index)
+                .locator(".tick")
+                .first.evaluate("el => el.getBoundingClientRect().height")
+            )
+            assert tick_px >= 12, tick_px
+        page.screenshot(path=str(ARTIFACTS / "unit-four-passes.png"), full_page=True)
+        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ARTIFACTS / "unit-four-passes.png", DOCS_IMAGES / "unit-four-passes.png")
         browser.close()
         agent.terminate()
