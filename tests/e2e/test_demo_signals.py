@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -169,3 +170,27 @@ def test_system_demo_stops_cleanly(tmp_path: Path, number: int, sigint_ignored: 
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_a_part_that_fails_names_a_log_that_still_exists() -> None:
+    """The second agent cannot get its port: the demo stops the rest and names its log,
+    kept with the demo's temporary folder (it used to be deleted before it was read)."""
+    from central.demo import DemoError, Ports, run_system_demo
+
+    central, agent = free_port(), free_port()
+    while abs(agent - central) <= 1 or not port_is_free(agent + 1):
+        agent = free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", agent + 1))
+        taken.listen()
+        with pytest.raises(DemoError) as failed:
+            run_system_demo(rate_per_minute=60, ports=Ports(central=central, first_agent=agent))
+    named = re.search(r"see (\S+\.out)", str(failed.value))
+    assert named is not None, str(failed.value)
+    log = Path(named.group(1))
+    try:
+        assert "trim-line-2" in str(failed.value)
+        assert log.exists() and "in use" in log.read_text(errors="replace")
+        assert not (log.parent / "central" / "pgdata" / "postmaster.pid").exists()
+    finally:
+        shutil.rmtree(log.parent, ignore_errors=True)
