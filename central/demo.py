@@ -147,7 +147,8 @@ def run_system_demo(
 
 
 class _StopSignals:
-    """SIGINT and SIGTERM raise KeyboardInterrupt once; while stopping, further ones wait.
+    """SIGINT, SIGTERM (and SIGHUP) raise KeyboardInterrupt once; while stopping, further
+    ones wait.
 
     Installed explicitly, so a demo that inherited SIGINT ignored still stops on
     it. After the first signal both are ignored until the demo has stopped its
@@ -156,7 +157,11 @@ class _StopSignals:
     another one (tests) the context changes nothing.
     """
 
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+    # SIGHUP too where it exists: the programs run in their own sessions, so a closed
+    # terminal hangs up on the demo alone, which then stops them.
+    SIGNALS = (signal.SIGINT, signal.SIGTERM) + (
+        (signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()
+    )
 
     def __enter__(self) -> _StopSignals:
         self.saved: dict[int, Any] = {}

@@ -148,7 +148,10 @@ def test_agent_demo_stops_cleanly(tmp_path: Path, number: int, sigint_ignored: b
             process.kill()
 
 
-@pytest.mark.parametrize(("number", "sigint_ignored"), CASES)
+HANGUP = [pytest.param(signal.SIGHUP, False, id="sighup-a-closed-terminal")]
+
+
+@pytest.mark.parametrize(("number", "sigint_ignored"), CASES + HANGUP)
 def test_system_demo_stops_cleanly(tmp_path: Path, number: int, sigint_ignored: bool) -> None:
     central, agent = free_port(), free_port()
     while abs(agent - central) <= 1 or not port_is_free(agent + 1):  # the second agent's
