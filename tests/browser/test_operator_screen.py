@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from agent.analysis.file import analyse_file
 from agent.simulate import simulate_station
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium
 from tests.e2e.agent_process import AgentProcess, free_port
@@ -101,23 +102,37 @@ def test_central_down_banner_fits_every_common_screen_and_screenshot(tmp_path: P
         page.wait_for_function(f"{total} === 12", timeout=30000)
         expect(page.locator("#health-central")).to_contain_text("central: unreachable")
 
-        for width, height in RESOLUTIONS:
-            page.set_viewport_size({"width": width, "height": height})
-            page.wait_for_timeout(300)  # one layout pass after the resize
-            shot = f"central-down-banner-{width}x{height}.png"
-            page.screenshot(path=str(ARTIFACTS / shot))
-            for selector in MUST_SHOW:
-                fully_visible(page, selector, width, height)
-            assert page.evaluate("document.documentElement.scrollWidth") <= width
-            headline_px = page.locator("#sync-alert-headline").evaluate(
-                "el => parseFloat(getComputedStyle(el).fontSize)"
-            )
-            assert headline_px >= 30, (width, height, headline_px)  # readable from 2 m
-            if (width, height) == (1280, 1024):
-                DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(ARTIFACTS / shot, DOCS_IMAGES / "central-down-banner.png")
+        check_every_resolution(page, "central-down-banner")
+        # A two-track unit shares the screen between two charts: the rest still fits.
+        two_tracks = next(
+            path
+            for path in simulate_station(tmp_path / "more", count=30, seed=19, start=datetime.now())
+            if len(analyse_file(path).tracks) == 2
+        )
+        shutil.copy(two_tracks, inbox / two_tracks.name)
+        expect(page.locator("#unit-file")).to_contain_text(two_tracks.name, timeout=30000)
+        expect(page.locator("#track-2")).to_be_visible()
+        check_every_resolution(page, "central-down-two-tracks")
         browser.close()
         agent.terminate()
+
+
+def check_every_resolution(page: Any, name: str) -> None:
+    for width, height in RESOLUTIONS:
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(300)  # one layout pass after the resize
+        shot = f"{name}-{width}x{height}.png"
+        page.screenshot(path=str(ARTIFACTS / shot))
+        for selector in MUST_SHOW:
+            fully_visible(page, selector, width, height)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        headline_px = page.locator("#sync-alert-headline").evaluate(
+            "el => parseFloat(getComputedStyle(el).fontSize)"
+        )
+        assert headline_px >= 30, (width, height, headline_px)  # readable from 2 m
+        if name == "central-down-banner" and (width, height) == (1280, 1024):
+            DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ARTIFACTS / shot, DOCS_IMAGES / "central-down-banner.png")
 
 
 def test_unit_page_with_four_passes_is_readable_and_screenshot(tmp_path: Path) -> None:
