@@ -54,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate", type=float, default=None, help="units per minute (default: as fast as possible)"
     )
     simulate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    simulate.add_argument(
+        "--date",
+        type=_day,
+        default=None,
+        help="test date of the first unit, YYYY-MM-DD (default: now; an older date writes "
+        "history, which the page does not count)",
+    )
 
     run = commands.add_parser("run", help="run the station agent (watch, analyse, serve the page)")
     run.add_argument(
@@ -151,13 +158,22 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
-    from agent.simulate import simulate_station
+    from datetime import datetime, time
 
+    from agent.simulate import now_dated_start, simulate_station
+    from agent.simulate.station import DEFAULT_SPACING_S
+
+    if args.date is not None:
+        start, spacing = datetime.combine(args.date, time(8, 0)), DEFAULT_SPACING_S
+    else:
+        start, spacing = now_dated_start(args.count, args.rate)
     written = simulate_station(
         args.out,
         count=args.count,
         seed=args.seed,
         rate_per_minute=args.rate,
+        start=start,
+        spacing_s=spacing,
         on_file=lambda path: print(path, flush=True),
     )
     print(f"wrote {len(written)} file(s) to {args.out}", file=sys.stderr)

@@ -136,6 +136,7 @@ _EXPECTED: Mapping[str, str] = {
     ),
     "web.bind": '"host:port" like "127.0.0.1:8710"',
     "web.page_refresh_ms": "a whole number of milliseconds from 200 to 10000",
+    "web.sync_alert_minutes": "a whole number of minutes from 1 to 10080",
     "web.allowed_hosts": (
         'a list of host names like ["trim-07.plant.local"]; ".plant.local" allows every '
         "name under it"
@@ -296,6 +297,8 @@ class StorageConfig(ConfigSection):
 class WebConfig(ConfigSection):
     bind: BindAddress = DEFAULT_BIND
     page_refresh_ms: WholeNumber = Field(default=500, ge=200, le=10_000)
+    # Results waiting longer than this raise the page's sync banner (agent/web/sync_alert.py).
+    sync_alert_minutes: WholeNumber = Field(default=15, ge=1, le=10_080)
     # Names (besides this PC's own, localhost and IP addresses) the page may be opened by;
     # ".plant.local" allows every name under it. Others get 400 (agent/web/security.py).
     allowed_hosts: list[str] = Field(default_factory=list, max_length=100)

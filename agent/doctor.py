@@ -3,8 +3,9 @@
 Each check prints one line: `OK`, or `WARN`/`FAIL` with what to do. Nothing
 here changes the station: the store is opened read-only (never migrated), the
 only write is a small probe file in the data folder, and the token is checked
-with a heartbeat, which central only uses to show the station as alive. It
-runs beside a running agent without disturbing it.
+at central's token check (a heartbeat's body and checks, recorded nowhere: a
+doctor run never makes central show the station alive). It runs beside a
+running agent without disturbing it.
 
 Permissions are those of the account running the command: run it as the
 agent's account (Linux: `sudo -u lta-agent lta-agent doctor`) for the folder
@@ -19,6 +20,7 @@ Windows ACLs) through agent.seam.
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -42,7 +44,7 @@ from agent.seam import Platform, host
 from agent.store.database import StoreTooNewError, connect
 from agent.store.migrations import AUTO_VACUUM_INCREMENTAL, MIGRATIONS
 from agent.store.space import probe_write
-from shared.protocol import HEARTBEAT_PATH, PROTOCOL_VERSION, Heartbeat
+from shared.protocol import PROTOCOL_VERSION, TOKEN_CHECK_PATH, Heartbeat
 from shared.version import __version__
 
 LOW_SPACE_BYTES = 1024**3  # WARN below this: months at one unit a minute, but not years
@@ -270,6 +272,20 @@ def check_service(
 # --------------------------------------------------------------------------- store
 
 
+# SQLite in WAL mode keeps recent writes beside the database until a checkpoint: the
+# store on disk is all three files (a 4 KB database can sit beside a 2.5 MB WAL).
+STORE_SUFFIXES = ("", "-wal", "-shm")
+
+
+def store_bytes(path: Path) -> int:
+    """The store's size on disk: the database file with its WAL and shared-memory files."""
+    total = 0
+    for suffix in STORE_SUFFIXES:
+        with contextlib.suppress(FileNotFoundError):
+            total += path.with_name(path.name + suffix).stat().st_size
+    return total
+
+
 def check_store(config: AgentConfig) -> tuple[Check, dict[str, Any]]:
     """The store's version and contents, read-only; the stats feed the heartbeat."""
     path = config.database_path
@@ -304,7 +320,7 @@ def _store_check(conn: sqlite3.Connection, path: Path, stats: dict[str, Any]) ->
     known = len(MIGRATIONS)
     if version > known:
         return fail("store", StoreTooNewError(path, version, known).message)
-    size = path.stat().st_size
+    size = store_bytes(path)
     if version < known:
         return ok(
             "store",
@@ -355,7 +371,7 @@ def check_central(
     stats: dict[str, Any],
     wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> list[Check]:
-    """Reachable (GET /healthz), clock offset (its Date header), token (a heartbeat)."""
+    """Reachable (GET /healthz), clock offset (its Date header), token (not recorded)."""
     central = config.central
     if central.url is None:
         return [
@@ -459,7 +475,7 @@ def _token(config: AgentConfig, stats: dict[str, Any], verify: str | bool) -> Ch
         central.url, central.token.get_secret_value(), central.ca_bundle, HTTP_TIMEOUT_S
     )
     try:
-        response = client.post(HEARTBEAT_PATH, beat.model_dump_json().encode())
+        response = client.post(TOKEN_CHECK_PATH, beat.model_dump_json().encode())
     except httpx.HTTPError as exc:
         return fail("token", f"not checked: {_unreachable(central.url, exc)}")
     finally:
@@ -485,13 +501,19 @@ def _token_answer(station: str, response: httpx.Response) -> Check:
     if status == 403 and code == "wrong_station":
         return fail(
             "token",
-            f"{message} Set station.id to the name the token was issued for, or use "
-            f"{station!r}'s own token.",
+            f"{message} Set station.id to the name the token was issued for, or use the "
+            f"token issued for {station!r}.",
         )
     if status == 403:
         return fail("token", f"{message} Ask for a new token for {station!r}.")
     if status == 429:
         return warn("token", "central is rate-limiting this station; run doctor again shortly")
+    if status == 404:
+        return warn(
+            "token",
+            "not checked: central predates the token check (doctor does not send a heartbeat, "
+            "which would show the station alive). Upgrade central, or watch the agent's page.",
+        )
     return fail(
         "token",
         f"central answered HTTP {status} ({message}). If it names the protocol, install an "

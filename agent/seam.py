@@ -318,6 +318,17 @@ class Platform:
     def address_in_use(exc: OSError) -> bool:
         return exc.errno == errno.EADDRINUSE or getattr(exc, "winerror", None) == WSAEADDRINUSE
 
+    # ------------------------------------------------------------------ processes
+
+    def own_group(self) -> dict[str, Any]:
+        """Popen arguments that start a child outside this process's group and session.
+
+        A demo stops its children itself, in order (agents, then central and its
+        PostgreSQL). A terminal's Ctrl-C or a script's `kill -INT -group` must reach
+        only the demo, or the children die first and look like crashes.
+        """
+        return {"start_new_session": True}
+
     # ------------------------------------------------------------------ identity
 
     def account(self) -> str:
@@ -400,6 +411,10 @@ class WindowsPlatform(Platform):
         if seconds < 0:  # the C runtime's localtime refuses; make it explicit
             raise OSError(errno.EINVAL, "Invalid argument")
         return super()._os_fromtimestamp(seconds)
+
+    def own_group(self) -> dict[str, Any]:
+        """Windows: a new process group, so a console Ctrl-C reaches only the parent."""
+        return {"creationflags": 0x00000200}  # CREATE_NEW_PROCESS_GROUP
 
     def worker_limits_itself(self) -> bool:
         return False

@@ -121,6 +121,8 @@ class AgentService:
             runtime=self.runtime,
             shift_starts=tuple(config.shift.starts),
             page_refresh_ms=config.web.page_refresh_ms,
+            sync_alert_after_s=60.0 * config.web.sync_alert_minutes,
+            history_window_hours=config.inbox.history_window_hours,
             allowed_hosts=tuple(config.web.allowed_hosts),
         )
         self.server = bind_server(
@@ -403,12 +405,15 @@ def run_agent(config: AgentConfig) -> int:
     log_file = config.log_dir / "agent.log"
     setup_logging(config.logging.level, log_file, sink=RotatingLog(log_file, platform=host()))
     service = AgentService(config)
+    exit_on_signals()  # before the start: a stop signal during a slow first start stops cleanly
     try:
         service.start()
     except LtaError:
         service.stop()
         raise
-    exit_on_signals()
+    except (SystemExit, KeyboardInterrupt):
+        service.stop()
+        return 0
     print(f"Laser Trim Analyzer agent running: {service.page_url}", flush=True)
     try:
         with contextlib.suppress(SystemExit, KeyboardInterrupt):  # the stop signals

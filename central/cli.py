@@ -41,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="run the whole system: central, two agents, two simulated stations"
     )
     demo.add_argument("--rate", type=float, default=12.0, help="units per minute per station")
+    demo.add_argument(
+        "--central-port", type=int, default=8720, help="central's port (default 8720)"
+    )
+    demo.add_argument(
+        "--agent-port",
+        type=int,
+        default=8710,
+        help="the first agent's port; the second takes the next one (default 8710)",
+    )
     _user_parser(commands)
     _seed_parser(commands)
     _specs_parser(commands)
@@ -234,10 +243,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from central.demo import DemoError, run_system_demo
+    from central.demo import DemoError, Ports, run_system_demo
 
     try:
-        return run_system_demo(rate_per_minute=args.rate)
+        ports = Ports(central=args.central_port, first_agent=args.agent_port)
+        return run_system_demo(rate_per_minute=args.rate, ports=ports)
     except DemoError as exc:
         print(f"lta-central demo: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -7,12 +7,20 @@ installed (`lta-central serve`, `lta-agent run`), so the demo shows the
 product, not a special mode of it. A demo admin account is created and its
 password printed once. Ctrl-C stops the stations, then the agents, then
 central, which stops its embedded PostgreSQL.
+
+However it was started, SIGINT (Ctrl-C, or `kill -INT`) and SIGTERM stop it
+cleanly with exit code 0: it installs its own handlers even when it inherited
+SIGINT ignored (a background job of a shell script, some CI runners), and its
+children run in their own process group (agent.seam: own_group), so a signal
+sent to the demo's group reaches the demo alone and it stops them in order.
+When a part fails, the folder with its log is kept and named.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,10 +30,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from agent.demo import simulated_station
+from agent.seam import host
 
 DEMO_ADMIN = "demo-admin"
 STATIONS = ("trim-line-1", "trim-line-2")
@@ -53,7 +63,12 @@ def _command(module: str, *args: str) -> list[str]:
 def _start(name: str, argv: list[str], env: dict[str, str], log: Path) -> Program:
     with log.open("ab") as out:
         process = subprocess.Popen(  # noqa: S603 - our own entry points, fixed arguments
-            argv, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            argv,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            **host().own_group(),
         )
     return Program(name, process, log)
 
@@ -83,10 +98,11 @@ def _central_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> s
         text=True,
         check=False,
         timeout=120,
+        **host().own_group(),
     )
     if done.returncode != 0:
-        raise DemoError(f"lta-central {' '.join(args)} failed: {done.stderr.strip()[-400:]}")
-    return done.stdout
+        raise DemoError(f"lta-central {' '.join(args)} failed: {str(done.stderr).strip()[-400:]}")
+    return str(done.stdout)
 
 
 def _stop(program: Program) -> None:
@@ -111,10 +127,57 @@ def run_system_demo(
     wait: Callable[[], None] | None = None,
     ports: Ports | None = None,
 ) -> int:
-    """Run everything until Ctrl-C (or until `wait` returns, for tests)."""
-    with tempfile.TemporaryDirectory(prefix="lta-system-demo-") as tmp:
-        root = folder or Path(tmp)
-        return _run(root, rate_per_minute, wait, ports or Ports())
+    """Run everything until SIGINT or SIGTERM (or until `wait` returns, for tests).
+
+    Without `folder` the demo works in a temporary folder, removed at the end
+    unless a part failed: a DemoError names a log in it, which must still exist.
+    """
+    root = folder if folder is not None else Path(tempfile.mkdtemp(prefix="lta-system-demo-"))
+    temporary = root if folder is None else None
+    failed = False
+    try:
+        with _StopSignals():
+            return _run(root, rate_per_minute, wait, ports or Ports())
+    except DemoError:
+        failed = True
+        raise
+    finally:
+        if temporary is not None and not failed:
+            shutil.rmtree(temporary, ignore_errors=True)
+
+
+class _StopSignals:
+    """SIGINT, SIGTERM (and SIGHUP) raise KeyboardInterrupt once; while stopping, further
+    ones wait.
+
+    Installed explicitly, so a demo that inherited SIGINT ignored still stops on
+    it. After the first signal both are ignored until the demo has stopped its
+    programs: a second Ctrl-C must not leave them running. The previous handlers
+    come back on exit. Signal handlers can only be set from the main thread; from
+    another one (tests) the context changes nothing.
+    """
+
+    # SIGHUP too where it exists: the programs run in their own sessions, so a closed
+    # terminal hangs up on the demo alone, which then stops them.
+    SIGNALS = (signal.SIGINT, signal.SIGTERM) + (
+        (signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()
+    )
+
+    def __enter__(self) -> _StopSignals:
+        self.saved: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for number in self.SIGNALS:
+                self.saved[number] = signal.signal(number, self._interrupt)
+        return self
+
+    def _interrupt(self, signum: int, frame: object) -> None:
+        for number in self.saved:
+            signal.signal(number, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        for number, handler in self.saved.items():
+            signal.signal(number, handler)
 
 
 def _run(root: Path, rate: float, wait: Callable[[], None] | None, ports: Ports) -> int:
@@ -179,23 +242,29 @@ def _run(root: Path, rate: float, wait: Callable[[], None] | None, ports: Ports)
     except KeyboardInterrupt:
         return 0
     finally:
+        _ignore_stop_signals()  # a signal during the stop must not cut it short
         stop.set()
         for thread in stations:
-            thread.join(timeout=5)
+            if thread.ident is not None:  # a failed start leaves them unstarted
+                thread.join(timeout=5)
         for program in reversed(programs):  # agents first, central (and its PostgreSQL) last
             _stop(program)
         print("Stopped.", flush=True)
 
 
 def _wait_for_interrupt(programs: list[Program]) -> None:
-    """Block until Ctrl-C or SIGTERM; a program that dies ends the demo with its log named."""
-    signal.signal(signal.SIGTERM, _interrupt)
+    """Block until SIGINT or SIGTERM; a program that dies ends the demo with its log named."""
     while True:
         for program in programs:
             if program.process.poll() is not None:
-                raise DemoError(f"{program.name} stopped unexpectedly; see {program.log}")
+                raise DemoError(
+                    f"{program.name} stopped unexpectedly (exit code "
+                    f"{program.process.returncode}); see {program.log}"
+                )
         time.sleep(0.5)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+def _ignore_stop_signals() -> None:
+    if threading.current_thread() is threading.main_thread():
+        for number in _StopSignals.SIGNALS:
+            signal.signal(number, signal.SIG_IGN)

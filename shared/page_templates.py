@@ -3,10 +3,11 @@
 One idea, one place: the blocks both unit pages show are the same on the
 station's unit page and central's, so both apps load them from here: how a
 track's verdict was reached (_adjustment.html, its words from shared/explain.py
-as the global `explain_track`), the trim history (_trim_history.html) and the
-station's own spec (_station_spec.html). Their numbers and flags go through the
-globals `shared_num`, `shared_signed` and `shared_yesno`, never either app's
-helpers.
+as the global `explain_track`), the trim history (_trim_history.html, with the
+chart of every measurement from shared/trim_history.py as the global
+`trim_history_chart`) and the station's own spec (_station_spec.html). Their
+numbers and flags go through the globals `shared_num`, `shared_signed` and
+`shared_yesno`, never either app's helpers.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
 from shared.explain import explain
 from shared.formats import yesno
 from shared.plot import format_number, signed
+from shared.trim_history import history_chart
 
 FOLDER = Path(__file__).with_name("templates")
 
@@ -33,3 +35,4 @@ def install(app: Flask) -> None:
     app.add_template_global(format_number, "shared_num")
     app.add_template_global(signed, "shared_signed")
     app.add_template_global(yesno, "shared_yesno")
+    app.add_template_global(history_chart, "trim_history_chart")

@@ -24,17 +24,21 @@ import numpy as np
 from markupsafe import Markup, escape
 
 from shared import band
-from shared.models import Adjustment, TrackCurve, TrackResult
+from shared.models import Adjustment, PassCurve, TrackCurve, TrackResult
 
 # Room around the plot area, in viewBox units; the left side grows with the labels.
 PAD_TOP = 40
-PAD_RIGHT = 18
+PAD_RIGHT = 36  # room for the last x label with its unit ("20°", "1.5 in")
 PAD_BOTTOM = 46
 TICK_FONT = 22
 CHAR_WIDTH = 12.6  # average advance of a TICK_FONT digit, for sizing the left margin
 FAIL_RADIUS = 6
 TARGET_TICKS = 6
-AXIS_TITLE = "error vs position"
+AXIS_TITLE = "error vs position"  # without units; axis_title() adds them
+# The y scale covers the final curve and the band within this many typical half-widths
+# of the band's centre: a band that opens to +/-148 V over part of the travel (model
+# 8888) must not squeeze the curve and the band it is judged against into a strip.
+BAND_VIEW_FACTOR = 4.0
 LEGEND_SEPARATOR = "  ·  "
 LEGEND_CHAR_WIDTH = 13.2  # average advance of a bold TICK_FONT character (the legend)
 LEGEND_GAP = 16  # between the axis title and the legend, and at the frame's edge
@@ -69,6 +73,23 @@ def signed(value: float | None, digits: int = 3) -> str:
     if value is not None and math.isfinite(value) and value > 0:
         return "+" + text
     return text
+
+
+def tick_labels(
+    y_ticks: list[float], y_step: float, x_ticks: list[float], x_step: float, unit: str = ""
+) -> tuple[list[str], list[str]]:
+    """Tick labels, the top y label carrying "V" and the last x label the position's unit.
+
+    A chart too narrow for its axis title beside the legend (a pass chart) still names
+    its units: they are on the axes themselves.
+    """
+    y_labels = [tick_label(t, y_step) for t in y_ticks]
+    x_labels = [tick_label(t, x_step) for t in x_ticks]
+    if y_labels:
+        y_labels[-1] += " V"
+    if x_labels and unit:
+        x_labels[-1] += unit
+    return y_labels, x_labels
 
 
 def nice_step(span: float, target: int = TARGET_TICKS) -> float:
@@ -111,6 +132,32 @@ def padded_range(values: np.ndarray, pad_fraction: float = 0.05) -> tuple[float,
         pad = abs(low) * 0.1 if low != 0 else 1e-3
         return low - pad, high + pad
     return low - span * pad_fraction, high + span * pad_fraction
+
+
+def band_in_view(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """The limit values the y scale must show: those within BAND_VIEW_FACTOR typical
+    half-widths of the band's typical centre (medians over the points with both limits).
+
+    A constant band or a bowtie is shown whole; the stretches where a band opens
+    far wider are cut at the frame (the chart clips them) rather than setting the scale.
+    """
+    values: np.ndarray = np.concatenate([upper, lower])
+    values = values[np.isfinite(values)]
+    both = np.isfinite(upper) & np.isfinite(lower)
+    if values.size == 0 or not both.any():
+        return values
+    half = float(np.median((upper[both] - lower[both]) / 2.0))
+    centre = float(np.median((upper[both] + lower[both]) / 2.0))
+    if not half > 0:
+        return values
+    near: np.ndarray = values[np.abs(values - centre) <= BAND_VIEW_FACTOR * half * (1 + 1e-9)]
+    return near
+
+
+def _clip_id(box: tuple[float, float, float, float]) -> str:
+    """An id naming the plot rectangle: equal ids always mean equal rectangles, so two
+    charts on one page never clip each other wrongly."""
+    return "plot-clip-" + "-".join(f"{v:g}".replace(".", "_") for v in box)
 
 
 def _array(values: Sequence[float | None] | None, length: int | None = None) -> np.ndarray:
@@ -344,9 +391,18 @@ def legend_variants(
     return list(dict.fromkeys(LEGEND_SEPARATOR.join(v) for v in variants))
 
 
-def _fit_legend(variants: list[str], room: float) -> tuple[str, bool, bool]:
+def axis_title(unit: str = "") -> str:
+    """'error (V) vs position (°)': the error is volts in every file; the position is
+    degrees (rotary) or inches (linear) when the file says which, else unnamed."""
+    name = unit.strip()
+    return f"error (V) vs position ({name})" if name else "error (V) vs position"
+
+
+def _fit_legend(
+    variants: list[str], room: float, title: str = AXIS_TITLE
+) -> tuple[str, bool, bool]:
     """(legend, whether the axis title still fits beside it, whether it must be squeezed)."""
-    beside_title = room - len(AXIS_TITLE) * CHAR_WIDTH - 2 * LEGEND_GAP
+    beside_title = room - len(title) * CHAR_WIDTH - 2 * LEGEND_GAP
     for text in variants:
         if len(text) * LEGEND_CHAR_WIDTH <= beside_title:
             return text, True, False
@@ -404,7 +460,9 @@ def track_svg(
     drawn = np.isfinite(xs) & np.isfinite(shifted)
     if not drawn.any():
         return message_svg("No plottable points", width, height)
-    y_range = padded_range(np.concatenate([shifted, upper, lower, uy]))
+    # Scaled to the curve as judged and its band: the untrimmed curve (often ten times
+    # the band) is drawn faint inside this frame, never widening it (history_svg shows it).
+    y_range = padded_range(np.concatenate([shifted, band_in_view(upper, lower)]))
     x_all = np.concatenate([xs, ux]) if has_untrimmed else xs
     x_all = x_all[np.isfinite(x_all)]
     x_low, x_high = float(x_all.min()), float(x_all.max())
@@ -415,16 +473,21 @@ def track_svg(
     x_ticks = nice_ticks(x_low, x_high, x_target)
     y_step = nice_step(y_range[1] - y_range[0])
     x_step = nice_step(x_high - x_low, x_target)
-    y_labels = [tick_label(t, y_step) for t in y_ticks]
+    y_labels, x_labels = tick_labels(y_ticks, y_step, x_ticks, x_step, unit)
     left = round(16 + CHAR_WIDTH * max((len(s) for s in y_labels), default=4), 1)
     box = (left, float(PAD_TOP), float(width - PAD_RIGHT), float(height - PAD_BOTTOM))
     scale = _Scale((x_low, x_high), y_range, box)
 
+    clip = _clip_id(box)
+    frame = (
+        f'x="{box[0]}" y="{box[1]}" width="{round(box[2] - box[0], 1)}" '
+        f'height="{round(box[3] - box[1], 1)}"'
+    )
     parts = [
         f'<svg class="plot" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" '
         f'role="img" aria-label="{escape(label or "error curve")}" font-size="{TICK_FONT}">',
-        f'<rect class="plot-frame" x="{box[0]}" y="{box[1]}" width="{round(box[2] - box[0], 1)}" '
-        f'height="{round(box[3] - box[1], 1)}"/>',
+        f'<clipPath id="{clip}"><rect {frame}/></clipPath>',
+        f'<rect class="plot-frame" {frame}/>',
     ]
     grid: list[str] = []
     labels: list[str] = []
@@ -435,28 +498,30 @@ def track_svg(
             f'<text class="tick" x="{box[0] - 8}" y="{y}" text-anchor="end" '
             f'dominant-baseline="middle">{text}</text>'
         )
-    for tick in x_ticks:
+    for tick, text in zip(x_ticks, x_labels, strict=True):
         x = scale.x1d(tick)
         grid.append(f"M{x} {box[1]}V{box[3]}")
         labels.append(
             f'<text class="tick" x="{x}" y="{box[3] + 8}" text-anchor="middle" '
-            f'dominant-baseline="hanging">{tick_label(tick, x_step)}</text>'
+            f'dominant-baseline="hanging">{text}</text>'
         )
     parts.append(f'<path class="grid" d="{"".join(grid)}"/>')
     if y_range[0] < 0 < y_range[1]:
         parts.append(f'<path class="zero" d="M{box[0]} {scale.y1d(0.0)}H{box[2]}"/>')
 
     px, pu, pl = scale.x(xs), scale.y(upper), scale.y(lower)
+    clipped = f'clip-path="url(#{clip})"'
     filled = _band_path(px, pu, pl)
     if filled:
-        parts.append(f'<path class="band" d="{filled}"/>')
+        parts.append(f'<path class="band" {clipped} d="{filled}"/>')
     limits = _line_path(px, pu, simplify=True) + _line_path(px, pl, simplify=True)
     if limits:
-        parts.append(f'<path class="limit" d="{limits}"/>')
+        parts.append(f'<path class="limit" {clipped} d="{limits}"/>')
     if has_untrimmed:
-        parts.append(f'<path class="untrimmed" d="{_line_path(scale.x(ux), scale.y(uy))}"/>')
+        untrimmed_path = _line_path(scale.x(ux), scale.y(uy))
+        parts.append(f'<path class="untrimmed" {clipped} d="{untrimmed_path}"/>')
     py = scale.y(shifted)
-    parts.append(f'<path class="curve" d="{_line_path(px, py)}"/>')
+    parts.append(f'<path class="curve" {clipped} d="{_line_path(px, py)}"/>')
 
     fails = np.flatnonzero(band.outside_mask(errors, upper, lower, c, theory, k, excluded) & drawn)
     left_out = np.flatnonzero(excluded & drawn)
@@ -480,10 +545,11 @@ def track_svg(
     variants = legend_variants(
         adjustment, c, unit, theory is not None, int(fails.size), has_untrimmed
     )
-    legend, with_title, squeeze = _fit_legend(variants, box[2] - box[0])
+    title = axis_title(unit)
+    legend, with_title, squeeze = _fit_legend(variants, box[2] - box[0], title)
     title_y = PAD_TOP - 12
     if with_title:
-        parts.append(f'<text class="axis-title" x="{box[0]}" y="{title_y}">{AXIS_TITLE}</text>')
+        parts.append(f'<text class="axis-title" x="{box[0]}" y="{title_y}">{escape(title)}</text>')
     fit = (
         f' textLength="{round(box[2] - box[0], 1)}" lengthAdjust="spacingAndGlyphs"'
         if squeeze
@@ -514,3 +580,128 @@ def track_chart(track: TrackResult, size: tuple[int, int], show_untrimmed: bool 
         adjustment=track.adjustment,
         unit=angle_unit(track),
     )
+
+
+# The trim history drawn over one another: untrimmed grey, the passes in cool colours
+# that darken towards the final one, the final curve amber (readable on the station's
+# dark page and central's white one alike).
+HISTORY_UNTRIMMED = "#8b95a5"
+HISTORY_PASSES = ("#8b5cf6", "#6366f1", "#3b82f6", "#0ea5e9", "#06b6d4", "#14b8a6")
+HISTORY_FINAL = "#f59e0b"
+HISTORY_PAD_TOP = 76  # the axis title, then the legend (one key per measurement) below it
+
+
+def history_colour(number: int, final: bool) -> str:
+    """A measurement's colour in the history chart: 0 is the untrimmed one."""
+    if final:
+        return HISTORY_FINAL
+    if number == 0:
+        return HISTORY_UNTRIMMED
+    return HISTORY_PASSES[(number - 1) % len(HISTORY_PASSES)]
+
+
+def history_svg(
+    series: Sequence[tuple[str, str, PassCurve | TrackCurve]],
+    band: TrackCurve | None,
+    width: int = 1100,
+    height: int = 420,
+    unit: str = "",
+    label: str = "",
+) -> Markup:
+    """Every measurement of a track as measured (no offset), over one another, in its band.
+
+    `series` holds (legend label, colour, curve) from the untrimmed measurement to the
+    final one. Unlike the verdict's chart, the y scale covers every curve: this
+    chart is about how far the trim moved the error, pass by pass.
+    """
+    drawn = [
+        (name, colour, _array(c.positions), _array(c.errors, len(c.positions)))
+        for name, colour, c in series
+        if c.positions
+    ]
+    if len(drawn) < 2:
+        return message_svg("Fewer than two measurements to compare", width, height)
+    bx = _array(band.positions) if band is not None else np.empty(0)
+    bu = _array(band.upper, bx.size) if band is not None else np.empty(0)
+    bl = _array(band.lower, bx.size) if band is not None else np.empty(0)
+    ys = np.concatenate([y for *_, y in drawn] + [band_in_view(bu, bl)])
+    xs = np.concatenate([x for _, _, x, _ in drawn])
+    xs = xs[np.isfinite(xs)]
+    if xs.size == 0 or not np.isfinite(ys).any():
+        return message_svg("No plottable points", width, height)
+    y_range = padded_range(ys)
+    x_low, x_high = float(xs.min()), float(xs.max())
+    if x_high <= x_low:
+        x_low, x_high = padded_range(np.array([x_low]), 0.0)
+    x_target = max(3, width // 140)
+    y_ticks, x_ticks = nice_ticks(*y_range), nice_ticks(x_low, x_high, x_target)
+    y_step, x_step = nice_step(y_range[1] - y_range[0]), nice_step(x_high - x_low, x_target)
+    y_labels, x_labels = tick_labels(y_ticks, y_step, x_ticks, x_step, unit)
+    left = round(16 + CHAR_WIDTH * max((len(s) for s in y_labels), default=4), 1)
+    box = (left, float(HISTORY_PAD_TOP), float(width - PAD_RIGHT), float(height - PAD_BOTTOM))
+    scale = _Scale((x_low, x_high), y_range, box)
+    clip = _clip_id(box)
+    frame = (
+        f'x="{box[0]}" y="{box[1]}" width="{round(box[2] - box[0], 1)}" '
+        f'height="{round(box[3] - box[1], 1)}"'
+    )
+    parts = [
+        f'<svg class="plot plot-history" viewBox="0 0 {width} {height}" '
+        'xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'aria-label="{escape(label or "trim history")}" font-size="{TICK_FONT}">',
+        f'<clipPath id="{clip}"><rect {frame}/></clipPath>',
+        f'<rect class="plot-frame" {frame}/>',
+    ]
+    grid = [f"M{box[0]} {scale.y1d(t)}H{box[2]}" for t in y_ticks]
+    grid += [f"M{scale.x1d(t)} {box[1]}V{box[3]}" for t in x_ticks]
+    parts.append(f'<path class="grid" d="{"".join(grid)}"/>')
+    if y_range[0] < 0 < y_range[1]:
+        parts.append(f'<path class="zero" d="M{box[0]} {scale.y1d(0.0)}H{box[2]}"/>')
+    clipped = f'clip-path="url(#{clip})"'
+    if bx.size:
+        px, pu, pl = scale.x(bx), scale.y(bu), scale.y(bl)
+        filled = _band_path(px, pu, pl)
+        if filled:
+            parts.append(f'<path class="band" {clipped} d="{filled}"/>')
+        limits = _line_path(px, pu, simplify=True) + _line_path(px, pl, simplify=True)
+        if limits:
+            parts.append(f'<path class="limit" {clipped} d="{limits}"/>')
+    for index, (_, colour, x, y) in enumerate(drawn):
+        last = index == len(drawn) - 1
+        parts.append(
+            f'<path class="history-curve{" history-final" if last else ""}" {clipped} '
+            f'fill="none" stroke="{colour}" stroke-width="{3 if last else 2}" '
+            f'd="{_line_path(scale.x(x), scale.y(y))}"/>'
+        )
+    for tick, text in zip(y_ticks, y_labels, strict=True):
+        parts.append(
+            f'<text class="tick" x="{box[0] - 8}" y="{scale.y1d(tick)}" text-anchor="end" '
+            f'dominant-baseline="middle">{text}</text>'
+        )
+    for tick, text in zip(x_ticks, x_labels, strict=True):
+        parts.append(
+            f'<text class="tick" x="{scale.x1d(tick)}" y="{box[3] + 8}" text-anchor="middle" '
+            f'dominant-baseline="hanging">{text}</text>'
+        )
+    title_y = HISTORY_PAD_TOP - 12
+    parts.append(
+        f'<text class="axis-title" x="{box[0]}" y="{title_y - 32}">'
+        f"{escape(axis_title(unit))}, as measured</text>"
+    )
+    keys = "".join(
+        f'<tspan fill="{colour}">{"  ·  " if index else ""}{escape(name)}</tspan>'
+        for index, (name, colour, _, _) in enumerate(drawn)
+    )
+    room = box[2] - box[0]
+    text_length = sum(len(name) + (5 if index else 0) for index, (name, *_) in enumerate(drawn))
+    fit = (
+        f' textLength="{round(room, 1)}" lengthAdjust="spacingAndGlyphs"'
+        if text_length * LEGEND_CHAR_WIDTH > room
+        else ""
+    )
+    parts.append(
+        f'<text class="offset history-legend" x="{box[2]}" y="{title_y}" '
+        f'text-anchor="end"{fit}>{keys}</text></svg>'
+    )
+    # Safe: numbers we formatted, constant markup, colours from our table, escape()d text.
+    return Markup("".join(parts))  # noqa: S704

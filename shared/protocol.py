@@ -45,6 +45,9 @@ PROTOCOL_VERSION = 3
 SUPPORTED_PROTOCOLS = (1, 2, 3)
 RESULTS_PATH = "/api/v1/results"
 HEARTBEAT_PATH = "/api/v1/heartbeat"
+# Same body and checks as a heartbeat, but nothing is recorded: `doctor` checks its
+# token here without making central show a station alive that never ran.
+TOKEN_CHECK_PATH = "/api/v1/token-check"  # noqa: S105 - a URL path, not a secret
 MAX_BATCH_RESULTS = 1000
 # What one result may hold. A station's real files stay far below these (1-4 tracks, a
 # few trim passes, a few hundred points); they bound what a forged result costs central

@@ -17,9 +17,11 @@ from typing import Any
 from markupsafe import Markup
 
 from shared.models import TrackCurve, TrackResult, TrimPass
-from shared.plot import angle_unit, message_svg, track_svg
+from shared.plot import angle_unit, history_colour, history_svg, message_svg, track_svg
 
 PASS_CHART = (720, 330)
+HISTORY_CHART = (1100, 440)
+HISTORY_FULL_LABELS = 5  # more measurements than this: short keys in the legend
 
 
 def pass_label(entry: TrimPass) -> str:
@@ -85,3 +87,38 @@ def pass_views(track: TrackResult) -> list[dict[str, Any]]:
         {"pass": entry, "label": pass_label(entry), "svg": _chart(track, entry)}
         for entry in track.passes
     ]
+
+
+def _short_label(entry: TrimPass) -> str:
+    """'untrimmed', '3', '9 final': a legend key for a long history."""
+    if entry.number == 0:
+        return "untrimmed"
+    return f"{entry.number} final" if entry.final else str(entry.number)
+
+
+def history_chart(track: TrackResult) -> Markup | None:
+    """Every measurement of the track over one another (untrimmed first, final last), or
+    None when there is no history to compare: the unit page's "how the trim went" chart,
+    apart from the verdict's chart, which is scaled to the final curve and its band."""
+    shown = [e for e in track.passes if e.curve is not None and e.curve.positions]
+    many = len(shown) > HISTORY_FULL_LABELS  # 8861_2 has ten: keys without the trim set
+    series = [
+        (
+            _short_label(entry) if many else pass_label(entry),
+            history_colour(entry.number, entry.final),
+            entry.curve,
+        )
+        for entry in shown
+        if entry.curve is not None
+    ]
+    if len(series) < 2:
+        return None
+    width, height = HISTORY_CHART
+    return history_svg(
+        series,
+        track.curve,
+        width=width,
+        height=height,
+        unit=angle_unit(track),
+        label=f"{track.track_id} trim history: every measurement as measured",
+    )

@@ -9,6 +9,11 @@ DEFAULT_LINEARITY_SPEC = 0.01
 ANOMALY_R_SQUARED = 0.95
 ANOMALY_MIN_RANGE = 0.02
 ANOMALY_THRESHOLD_FACTOR = 10.0
+# A trim that changed the curve by less than this share of the untrimmed curve's own
+# variation (RMS about its mean, offsets aside) did not happen. Real trimmed units go
+# as low as 0.04 (a unit that needed little trim, not a straight line); the anomaly
+# needs both the straight, wide final line and this.
+ANOMALY_TRIM_CHANGE = 0.2
 
 
 @njit(cache=True)
@@ -63,9 +68,73 @@ def line_fit_r_squared(x: np.ndarray, y: np.ndarray) -> float:
 
 
 @njit(cache=True)
+def trim_change(
+    positions: np.ndarray,
+    errors: np.ndarray,
+    untrimmed_positions: np.ndarray,
+    untrimmed_errors: np.ndarray,
+) -> float:
+    """How much the trim changed the error curve, as a share of the untrimmed curve's variation.
+
+    RMS of (final - untrimmed) about its mean (a constant shift is a fixture
+    offset, not a trim) over the RMS of the untrimmed curve about its mean. The
+    untrimmed curve is read at the final positions: index by index when both
+    sheets have the same points, else linearly interpolated (System B's trimmed
+    sheet may have more points). Non-finite values are left out; 1.0 (changed)
+    when nothing can be compared.
+    """
+    n = positions.size
+    before = np.empty(n)
+    if untrimmed_positions.size == n:
+        before[:] = untrimmed_errors
+    else:
+        keep = np.isfinite(untrimmed_positions) & np.isfinite(untrimmed_errors)
+        ux = untrimmed_positions[keep]
+        ue = untrimmed_errors[keep]
+        if ux.size < 2:
+            return 1.0
+        order = np.argsort(ux)
+        before[:] = np.interp(positions, ux[order], ue[order])
+    ok = np.isfinite(positions) & np.isfinite(errors) & np.isfinite(before)
+    if ok.sum() < 3:
+        return 1.0
+    after = errors[ok]
+    was = before[ok]
+    diff = after - was
+    moved = diff - diff.mean()
+    spread = was - was.mean()
+    reference = np.sqrt(np.mean(spread * spread))
+    if reference <= 0.0:
+        return 1.0
+    return float(np.sqrt(np.mean(moved * moved)) / reference)
+
+
+@njit(cache=True)
 def is_anomaly(positions: np.ndarray, errors: np.ndarray, threshold: float) -> bool:
-    """A straight, wide error line means the laser never trimmed the track."""
+    """A straight, wide error line: what an untrimmed track looks like (DOMAIN.md step 7)."""
     spread = errors.max() - errors.min()
     if spread <= max(ANOMALY_THRESHOLD_FACTOR * threshold, ANOMALY_MIN_RANGE):
         return False
     return line_fit_r_squared(positions, errors) > ANOMALY_R_SQUARED
+
+
+@njit(cache=True)
+def is_untrimmed_anomaly(
+    positions: np.ndarray,
+    errors: np.ndarray,
+    threshold: float,
+    untrimmed_positions: np.ndarray,
+    untrimmed_errors: np.ndarray,
+) -> bool:
+    """The final curve looks untrimmed AND the trim history says the laser did not change it.
+
+    A straight, wide final line alone is not proof: a trim that flattened a
+    +/-0.4 V slope to a small residual tilt inside a wide band leaves a straight
+    line too. With the untrimmed measurement at hand, the trim happened when it
+    changed the curve by at least `ANOMALY_TRIM_CHANGE` of the untrimmed curve's
+    variation (trim_change).
+    """
+    if not is_anomaly(positions, errors, threshold):
+        return False
+    change = trim_change(positions, errors, untrimmed_positions, untrimmed_errors)
+    return change < ANOMALY_TRIM_CHANGE

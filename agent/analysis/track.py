@@ -40,6 +40,16 @@ def _optional(value: float) -> float | None:
     return None if math.isnan(value) else float(value)
 
 
+# A margin is a percentage of the band width: a millionth of a percent is far below any
+# meaning, and rounding there keeps float noise (18.93950000000022, -0.0) out of every
+# page, export and API that shows it.
+MARGIN_DECIMALS = 6
+
+
+def _percent(value: float) -> float | None:
+    return None if math.isnan(value) else round(float(value), MARGIN_DECIMALS) + 0.0
+
+
 def _curve_limits(values: np.ndarray) -> list[float | None]:
     return [None if math.isnan(v) else v for v in values.tolist()]
 
@@ -241,7 +251,7 @@ def _verdict(
         status = Status.PASS
     if not sigma_pass:
         reasons.append(sigma_reason(sigma_value, threshold))
-    margin_pct = _optional(margin) if verdict.passes else None
+    margin_pct = _percent(margin) if verdict.passes else None
     final_figures = {
         "sigma_gradient": sigma_value,
         "optimal_offset": verdict.c,
@@ -271,7 +281,7 @@ def _verdict(
         mean_violation=float(mean),
         margin_to_spec=margin_pct,
         near_miss=is_near_miss(margin_pct),
-        is_anomaly=bool(shape.is_anomaly(positions, errors, threshold)),
+        is_anomaly=_is_anomaly(track, sheet, threshold),
         untrimmed_only=untrimmed_only,
         sheet=sheet.sheet,
         trim=None if untrimmed_only else _trim_effectiveness(track.untrimmed, sheet),
@@ -284,6 +294,23 @@ def _verdict(
         passes=_passes(track, include_curve, final_figures, spec),
         notes=notes,
         curve=_curve(track, sheet, upper, lower) if include_curve else None,
+    )
+
+
+def _is_anomaly(track: TrackData, sheet: SheetData, threshold: float) -> bool:
+    """Whether the laser probably never trimmed: the final curve and the trim history agree.
+
+    Without trim passes (an untrimmed-only file) the final data is the untrimmed
+    sheet and the straight-line test alone decides; with them, the untrimmed
+    curve tells whether the trim changed anything (shape.is_untrimmed_anomaly).
+    """
+    untrimmed = track.untrimmed if track.untrimmed is not sheet else None
+    if untrimmed is None:
+        return bool(shape.is_anomaly(sheet.positions, sheet.errors, threshold))
+    return bool(
+        shape.is_untrimmed_anomaly(
+            sheet.positions, sheet.errors, threshold, untrimmed.positions, untrimmed.errors
+        )
     )
 
 

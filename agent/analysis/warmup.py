@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from agent.analysis import linearity, rotation, sigma
+from agent.analysis import linearity, rotation, shape, sigma
 from agent.analysis.track import analyse_track
 from agent.parsing.layout import SheetData, TrackData
 
@@ -47,6 +47,12 @@ def warm_up() -> dict[str, Any]:
     judged = np.ones(40, dtype=np.bool_)
     judged[0] = False
     _every_rotation_kernel(errors * 5.0, theory, upper, lower, judged)
+    # The anomaly test with a trim history, leaves first (see _every_rotation_kernel).
+    shape.line_fit_r_squared(positions, errors)
+    shape.trim_change(positions, errors, positions, errors * 2.0)
+    shape.trim_change(positions, errors, positions[:-1], errors[:-1])
+    shape.is_anomaly(positions, errors, 1e-4)
+    shape.is_untrimmed_anomaly(positions, positions * 1e-3, 1e-4, positions, positions * 2e-3)
     sheet = SheetData(positions, errors, upper, lower, resistance=1000.0)
     analyse_track(TrackData("TRK1", trimmed=sheet, untrimmed=sheet))
     failing = SheetData(positions, errors * 5.0, upper, lower, resistance=None)

@@ -1,7 +1,7 @@
 """Trim-station simulator: result files laid out like real stations write them."""
 
 from agent.simulate.names import file_name, pick_format
-from agent.simulate.station import simulate_station
+from agent.simulate.station import now_dated_start, simulate_station
 from agent.simulate.units import OUTCOMES, TrackSpec, UnitSpec, simulate_unit
 from agent.simulate.writers import unit_sheets, write_unit
 
@@ -10,6 +10,7 @@ __all__ = [
     "TrackSpec",
     "UnitSpec",
     "file_name",
+    "now_dated_start",
     "pick_format",
     "simulate_station",
     "simulate_unit",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +20,29 @@ from agent.simulate.units import UnitSpec, simulate_unit
 from agent.simulate.writers import write_unit
 
 DEFAULT_START = datetime(2024, 11, 22, 8, 0)
+DEFAULT_SPACING_S = 120.0
+# Units written all at once and dated now fit into this much of the past, well inside
+# the agent's default history window (12 h), so none of them is filed as history.
+NOW_DATED_SPAN_S = 6 * 3600.0
 
-__all__ = ["DEFAULT_START", "UnitSpec", "simulate_station"]
+__all__ = ["DEFAULT_START", "UnitSpec", "now_dated_start", "simulate_station"]
+
+
+def now_dated_start(
+    count: int, rate_per_minute: float | None, now: datetime | None = None
+) -> tuple[datetime, float]:
+    """(start, spacing_s) that date a run "now", as a newcomer expects to see it on the page.
+
+    Paced (`rate_per_minute`): the first unit is tested now and the next ones as
+    they land. All at once: the run ends now, at most NOW_DATED_SPAN_S back, with
+    the usual two minutes between units when that fits. Jitter (a quarter of the
+    spacing) never puts a test date in the future by more than that.
+    """
+    moment = now or datetime.now()
+    if rate_per_minute:
+        return moment, 60.0 / rate_per_minute
+    spacing = min(DEFAULT_SPACING_S, NOW_DATED_SPAN_S / max(1, count))
+    return moment - timedelta(seconds=spacing * count), spacing
 
 
 def simulate_station(
@@ -31,10 +52,14 @@ def simulate_station(
     rate_per_minute: float | None = None,
     start: datetime | None = None,
     on_file: Callable[[Path], None] | None = None,
+    spacing_s: float = DEFAULT_SPACING_S,
 ) -> list[Path]:
     """Write `count` simulated units into `out_dir` and return their paths in order.
 
-    The same seed and start give the same names and contents. With
+    Test dates run from `start` (default DEFAULT_START, a fixed day: the tests'
+    files stay the same from day to day), `spacing_s` apart on average; the
+    command line dates them now (`now_dated_start`). The same seed, start and
+    spacing give the same names and contents. With
     `rate_per_minute`, files are paced against a monotonic schedule (no drift
     from slow writes); `on_file` is called after each file lands.
     """
@@ -53,7 +78,7 @@ def simulate_station(
             delay = t0 + index * interval - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-        spec = simulate_unit(rng, index, begin)
+        spec = simulate_unit(rng, index, begin, spacing_s)
         fmt = pick_format(rng)
         name = file_name(rng, spec, fmt, taken)
         final = out_dir / name

@@ -109,13 +109,17 @@ class UnitSpec:
         return f"{self.serial}_TA" if self.system == "B" else self.serial
 
 
-def simulate_unit(rng: np.random.Generator, index: int, start: datetime) -> UnitSpec:
+def simulate_unit(
+    rng: np.random.Generator, index: int, start: datetime, spacing_s: float = 120.0
+) -> UnitSpec:
     """Draw unit number `index` of a run that starts at `start`.
 
-    Units are tested about two minutes apart (60-180 s between neighbours), so the
-    test time depends only on the index and the rng, never on the wall clock.
+    Units are tested `spacing_s` apart on average (by default about two minutes,
+    60-180 s between neighbours), so the test time depends only on the index, the
+    spacing and the rng, never on the wall clock.
     """
-    tested_at = start + timedelta(seconds=120 * index + int(rng.integers(-30, 31)))
+    jitter = int(rng.integers(-30, 31)) * spacing_s / 120.0
+    tested_at = start + timedelta(seconds=spacing_s * index + jitter)
     outcome = str(rng.choice(OUTCOMES, p=OUTCOME_WEIGHTS))
     info = _pick_model(rng, outcome)
     serial = _serial(rng, info.serial_style)
@@ -271,6 +275,11 @@ def _ohms(
     return untrimmed, (*between, final)
 
 
+# An anomaly's untrimmed curve: its final line, 5 % steeper (the trim changed nothing;
+# the anomaly rule reads a change under 20 % of the curve as no trim).
+UNTRIMMED_ANOMALY_SCALE = 1.05
+
+
 def _track(rng: np.random.Generator, info: ModelInfo, number: int, outcome: str) -> TrackSpec:
     """One track: untrimmed curve, passes shaped for `outcome`, resistances, angles."""
     length = _length(rng, info, number)
@@ -279,6 +288,10 @@ def _track(rng: np.random.Generator, info: ModelInfo, number: int, outcome: str)
     passes: tuple[np.ndarray, ...] = ()
     if outcome != "aborted":
         final = trimmed_error(rng, layout, outcome)
+        if outcome == "anomaly":
+            # The laser never trimmed: every measurement is the same straight line, the
+            # untrimmed one a little steeper (no new draws: later units stay as they were).
+            untrimmed = quantise(layout, final * UNTRIMMED_ANOMALY_SCALE)
         passes = _passes(rng, layout, untrimmed, final, _pass_count(rng, info))
     untrimmed_ohms, pass_ohms = _ohms(rng, info, len(passes))
     n = layout.positions.size

@@ -200,8 +200,14 @@ def outbox_stats(conn: sqlite3.Connection, now: datetime) -> dict[str, Any]:
         "SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY id LIMIT 1"
     ).fetchone()
     dead = conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'dead'").fetchone()[0]
-    age = None if first is None else max(0.0, (now - parse_iso(first[0])).total_seconds())
-    return {"pending": int(pending), "oldest_age_s": age, "dead": int(dead)}
+    oldest = None if first is None else parse_iso(first[0])
+    age = None if oldest is None else max(0.0, (now - oldest).total_seconds())
+    return {
+        "pending": int(pending),
+        "oldest_age_s": age,
+        "oldest_at": None if oldest is None else oldest.isoformat(),
+        "dead": int(dead),
+    }
 
 
 def is_known(conn: sqlite3.Connection, sha256: str) -> bool:
@@ -215,6 +221,11 @@ def known_by_stat(conn: sqlite3.Connection, path: str, size: int, mtime_ns: int)
         (path, size, mtime_ns),
     ).fetchone()
     return row is not None
+
+
+def count_history(conn: sqlite3.Connection) -> int:
+    """Results stored as history (older than the history window): not on the shift's page."""
+    return int(conn.execute("SELECT COUNT(*) FROM results WHERE history = 1").fetchone()[0])
 
 
 def count_results(conn: sqlite3.Connection) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from shared.band import is_near_miss
 from shared.models import Status
 
 
@@ -43,7 +44,8 @@ def _finite(value: float | None) -> float | None:
 
 
 def verdict_detail(tracks: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The row's detail: fail points, and the margin to the band or the worst violation.
+    """The row's detail: fail points, the margin to the band (and whether that makes a near
+    miss) or the worst violation.
 
     `track_id` is set only when the unit has several tracks (then it says which one).
     """
@@ -54,12 +56,14 @@ def verdict_detail(tracks: list[dict[str, Any]]) -> dict[str, Any] | None:
     fails = track.get("fail_points")
     failing = status == Status.FAIL.value or bool(fails)
     sigma, threshold = track.get("sigma_gradient"), track.get("sigma_threshold")
+    margin = None if failing else _finite(track.get("margin_to_spec"))
     return {
         "track_id": track["track_id"] if len(tracks) > 1 else None,
         "analysed": status != Status.ERROR.value and fails is not None,
         "fail_points": fails,
         "outside": _finite(track.get("max_violation")) if failing else None,
-        "margin": None if failing else _finite(track.get("margin_to_spec")),
+        "margin": margin,
+        "near_miss": is_near_miss(margin),  # the one cutoff (shared/band.py)
         "sigma_high": sigma is not None and threshold is not None and sigma > threshold,
     }
 

@@ -21,6 +21,7 @@ from agent.store import reads
 from agent.web.context import AgentContext, context
 from agent.web.deciding import adjustment_marks, verdict_detail
 from agent.web.status import build_status
+from agent.web.sync_alert import duration_words
 from shared.explain import explain
 from shared.formats import pct, yesno
 from shared.models import FileResult, Status, TrackResult
@@ -94,15 +95,7 @@ bp.add_app_template_filter(yesno, "yesno")
 @bp.app_template_filter("age")
 def age(seconds: float | None) -> str:
     """A duration as an operator says it: '12 s', '5 min', '3 h', '2 d' (status.js: ageText)."""
-    if seconds is None or not math.isfinite(seconds):
-        return "—"
-    if seconds < 60:
-        return f"{int(seconds)} s"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h"
-    return f"{int(seconds // 86400)} d"
+    return duration_words(seconds)
 
 
 @bp.app_template_filter("verdict_class")
@@ -158,10 +151,29 @@ def track_views(
     ]
 
 
-def latest_view(conn: sqlite3.Connection, meta: dict[str, Any] | None) -> dict[str, Any]:
-    """The newest unit in full (curves included), or nothing while the store is empty."""
+def history_only_text(conn: sqlite3.Connection, hours: float) -> str:
+    """Why the page waits although files were analysed: they were all history, or ""."""
+    count = reads.count_history(conn)
+    if count == 0 or hours <= 0:
+        return ""
+    files = "1 file" if count == 1 else f"{count} files"
+    return (
+        f"{files} imported as history (older than {hours:g} h): stored and sent to central, "
+        "not shown as this shift's units. Units tested now appear here."
+    )
+
+
+def latest_view(
+    conn: sqlite3.Connection, meta: dict[str, Any] | None, history_hours: float = 0.0
+) -> dict[str, Any]:
+    """The newest unit in full (curves included), or, while none is shown, why not."""
     if meta is None:
-        return {"latest": None, "result": None, "tracks": []}
+        return {
+            "latest": None,
+            "result": None,
+            "tracks": [],
+            "history_only": history_only_text(conn, history_hours),
+        }
     result = reads.load_result(conn, int(meta["pk"]))
     if result is None:  # pragma: no cover - deleted between the two reads
         return {"latest": None, "result": None, "tracks": []}
@@ -290,15 +302,18 @@ def index() -> str:
         health=health_texts(status, ctx.health_max_scan_age_s),
         recent=recent_rows(conn),
         config=_page_config(ctx),
-        **latest_view(conn, status["latest"]),
+        **latest_view(conn, status["latest"], ctx.history_window_hours),
     )
 
 
 @bp.get("/partials/latest")
 def partial_latest() -> str:
     """#latest's content, fetched by status.js when /api/status reports a new unit."""
-    conn = context().store.read()
-    return render_template("_latest.html", **latest_view(conn, reads.latest(conn)))
+    ctx = context()
+    conn = ctx.store.read()
+    return render_template(
+        "_latest.html", **latest_view(conn, reads.latest(conn), ctx.history_window_hours)
+    )
 
 
 @bp.get("/partials/recent")

@@ -8,6 +8,7 @@ from typing import Any
 from agent.config import current_shift_start
 from agent.store import reads
 from agent.web.context import AgentContext
+from agent.web.sync_alert import sync_alert
 
 
 def build_status(ctx: AgentContext, now: datetime | None = None) -> dict[str, Any]:
@@ -19,16 +20,21 @@ def build_status(ctx: AgentContext, now: datetime | None = None) -> dict[str, An
     ctx.runtime.metrics.outbox_pending.set(outbox["pending"])
     judged = counts["Pass"] + counts["Warning"] + counts["Fail"]
     runtime = ctx.runtime
+    central = runtime.central.as_dict()
+    latest = reads.latest(conn)
     return {
         "station_id": runtime.station_id,
         "station_name": runtime.station_name,
-        "latest": reads.latest(conn),
+        "latest": latest,
+        # While no unit is shown: how many results are history (the page then says why).
+        "history_results": reads.count_history(conn) if latest is None else None,
         "counts": counts,
         "shift_started_at": start.isoformat(),
         "yield_pct": None if judged == 0 else round(100.0 * (judged - counts["Fail"]) / judged, 1),
         "outbox": outbox,
         "history_import": runtime.history_import.snapshot(),
-        "central": runtime.central.as_dict(),
+        "central": central,
+        "sync_alert": sync_alert(central, outbox, now, ctx.sync_alert_after_s),
         "spec_version": runtime.specs.version,
         "specs": runtime.specs.as_dict(),
         "health": {

@@ -185,13 +185,32 @@ def results() -> Any:
     return jsonify(response.model_dump(mode="json"))
 
 
-@bp.post("/heartbeat")
-def heartbeat() -> Any:
+def _checked_heartbeat() -> tuple[TokenOwner, Heartbeat]:
+    """A heartbeat body that passed every check a heartbeat passes (token, size, schema,
+    protocol, station), and its token's owner."""
     owner = _station()
     _check_json()
     beat: Heartbeat = _parse(Heartbeat.model_validate_json, _body())
     _protocol(beat.protocol_version)
     _same_station(owner, beat.station_id)
+    return owner, beat
+
+
+@bp.post("/token-check")
+def token_check() -> Any:
+    """Answer as a heartbeat would, recording nothing (`lta-agent doctor`).
+
+    A heartbeat updates the station's last-seen time, so a doctor run on a PC
+    whose agent never ran made central show the station alive.
+    """
+    owner, _ = _checked_heartbeat()
+    context().metrics.requests.labels(endpoint="ingest.token_check", status=200).inc()
+    return jsonify({"ok": True, "station": owner.name})
+
+
+@bp.post("/heartbeat")
+def heartbeat() -> Any:
+    owner, beat = _checked_heartbeat()
     try:
         with context().db.pool.connection() as conn:
             conn.execute(

@@ -122,13 +122,16 @@ def test_a_healthy_station_passes_every_check(
     assert token not in "\n".join(c.line() for c in checks)
     assert digest(station["data"] / "agent.sqlite") == before  # read-only
 
-    with central.db.pool.connection() as conn:  # the token check reached central for real
+    with central.db.pool.connection() as conn:  # checked for real, recorded nowhere
         beat = conn.execute(
-            "SELECT h.outbox_pending FROM heartbeats h JOIN stations s ON s.id = h.station_pk "
+            "SELECT count(*) FROM heartbeats h JOIN stations s ON s.id = h.station_pk "
             "WHERE s.name = %s",
             (STATION_ID,),
         ).fetchone()
-    assert beat == (real - 2,)
+        seen = conn.execute(
+            "SELECT last_seen_at FROM stations WHERE name = %s", (STATION_ID,)
+        ).fetchone()
+    assert beat == (0,) and seen == (None,)  # central does not show the station alive
 
     assert main(["doctor", "--config", str(path)]) == 0
     out = capsys.readouterr().out

@@ -36,7 +36,9 @@ def test_unit_page_shows_every_pass_with_its_figures_and_curve(
         ("pass 4 (TRM1) · final", "SEC1 TRK1 4 TRM1"),
     ]
     assert page.count('<figure class="pass-chart">') == 5
-    assert page.count("<svg") == 6  # the track's chart and one per pass, none missing
+    # the track's chart, every measurement over one another, and one per pass
+    assert page.count("<svg") == 7
+    assert page.count('<svg class="plot plot-history"') == 1
     assert "No curve stored" not in page
     assert "4878.0 Ω" in table and "4554.0 Ω" in table
     spec = page[page.index('class="facts station-spec"') :]

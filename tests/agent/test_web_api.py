@@ -24,7 +24,7 @@ def test_status_on_an_empty_store(client) -> None:  # type: ignore[no-untyped-de
     body = client.get("/api/status").get_json()
     assert body["station_id"] == "station-test" and body["latest"] is None
     assert body["counts"] == {"Pass": 0, "Warning": 0, "Fail": 0, "Error": 0}
-    assert body["outbox"] == {"pending": 0, "oldest_age_s": None, "dead": 0}
+    assert body["outbox"] == {"pending": 0, "oldest_age_s": None, "oldest_at": None, "dead": 0}
     assert body["central"]["configured"] is False
 
 

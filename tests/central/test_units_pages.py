@@ -412,6 +412,11 @@ def test_a_unit_shows_its_trim_history_pass_by_pass(world: World, viewer: FlaskC
     charts = svgs(part[part.index('class="pass-charts"') :])
     assert len(charts) == len(track.passes)
     assert all(c.find(f"{SVG}path[@class='curve']") is not None for c in charts)
+    # every measurement over one another, as on the station's unit page (shared/plot.py)
+    overlay = svgs(part[part.index('class="history-chart"') : part.index('class="table')])
+    assert len(overlay) == 1 and overlay[0].get("class") == "plot plot-history"
+    assert len([p for p in overlay[0].iter(f"{SVG}path") if p.get("stroke")]) == 5
+    assert "error (V) vs position (°), as measured" in part
 
 
 def test_retrims_of_the_same_model_and_serial_are_listed_together(

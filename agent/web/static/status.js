@@ -19,7 +19,7 @@
   var cfg = document.body.dataset;
   var refreshMs = Math.max(200, parseInt(cfg.refreshMs, 10) || 500);
   var maxScanAgeS = parseFloat(cfg.maxScanAgeS) || 30;
-  var lastPk = cfg.latestPk || "";
+  var lastPk = cfg.latestPk || "h" + (cfg.historyResults || 0);
   var lastCounts = countsKey(parseJson(cfg.counts));
   var failures = 0;
 
@@ -170,6 +170,18 @@
     return { text: "central: connected" + since, bad: false };
   }
 
+  // The banner's words come ready-made from /api/status (agent/web/sync_alert.py).
+  function showSyncAlert(alert) {
+    var el = byId("sync-alert");
+    if (!el) {
+      return;
+    }
+    setText("sync-alert-headline", alert ? alert.headline : "");
+    setText("sync-alert-detail", alert ? alert.detail : "");
+    el.className = "sync-alert sync-alert-" + (alert ? alert.kind : "none");
+    el.hidden = !alert;
+  }
+
   function showStatus(status) {
     COUNT_KEYS.forEach(function (key) {
       setText("count-" + key.toLowerCase(), String(status.counts[key]));
@@ -180,6 +192,8 @@
     setText("health-watching", texts.watching);
     setText("health-waiting", texts.waiting);
     setText("health-error", texts.lastError);
+    byId("health-error").title = texts.lastError;
+    byId("health-watching").title = texts.watching;
     setText("health-outbox", texts.outbox);
     setText("health-central", texts.central.text);
     setText("health-specs", specsText(status.specs));
@@ -199,6 +213,7 @@
       setText("history-import", importText);
       importEl.hidden = !importText;
     }
+    showSyncAlert(status.sync_alert);
     var centralEl = byId("health-central");
     if (centralEl) {
       centralEl.classList.toggle("health-bad", texts.central.bad);
@@ -246,7 +261,8 @@
   function poll() {
     get(cfg.statusUrl, true)
       .then(function (status) {
-        var pk = status.latest ? String(status.latest.pk) : "";
+        // While none is shown, the history count stands in (the waiting text says it).
+        var pk = status.latest ? String(status.latest.pk) : "h" + (status.history_results || 0);
         var counts = countsKey(status.counts);
         var changed = pk !== lastPk || counts !== lastCounts;
         return (changed ? swapFragments() : Promise.resolve()).then(function () {
