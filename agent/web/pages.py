@@ -10,7 +10,6 @@ anything the first render would not.
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from datetime import datetime
 from typing import Any
