@@ -352,6 +352,11 @@ def _relaxed_bound(
         ends[m] = end + HAIR * (1.0 + abs(end))
         index[m] = i
         m += 1
+    if needed > m - m // 8:
+        # Few points may fail: hardly any can be left out, not worth the count.
+        for r in range(m):
+            keep[index[r]] = True
+        return _max_cover(starts[:m], ends[:m])
     by_start = np.sort(starts[:m])
     by_end = np.sort(ends[:m])
     for r in range(m):
