@@ -57,15 +57,16 @@ def judge(sheet: SheetData, upper: np.ndarray, lower: np.ndarray, plan: Plan) ->
     errors = sheet.errors
     theory = sheet.theory_or_zero()
     judged = plan.judged(errors.size)
-    k, c, fails = rotation.best_rotation(errors, theory, upper, lower, judged, plan.k_lo, plan.k_hi)
-    k, c = float(k), float(c)
-    low, high, constrained = linearity.offset_intervals(errors, theory, upper, lower, k, judged)
+    k, c, fails, low, high, constrained, error = rotation.verdict_arrays(
+        errors, theory, upper, lower, judged, plan.k_lo, plan.k_hi
+    )
+    k = float(k)
     return Judgement(
         plan=plan,
         k=k,
-        c=c,
+        c=float(c),
         fails=int(fails),
-        linearity_error=float(linearity.max_abs_adjusted(errors, theory, k, c, judged)),
+        linearity_error=float(error),
         low=low,
         high=high,
         constrained=constrained,

@@ -574,3 +574,25 @@ def best_rotation(
     k, _ = fewest_failures(errors, theory, upper, lower, judged, k_lo, k_hi, k)
     c, fails = linearity.fewest_at(errors, theory, upper, lower, k, judged)
     return k, c, fails
+
+
+@njit(cache=True)
+def verdict_arrays(
+    errors: np.ndarray,
+    theory: np.ndarray,
+    upper: np.ndarray,
+    lower: np.ndarray,
+    judged: np.ndarray,
+    k_lo: float,
+    k_hi: float,
+) -> tuple[float, float, int, np.ndarray, np.ndarray, np.ndarray, float]:
+    """best_rotation and what the verdict derives from it, in one call per sheet.
+
+    (k, c, fails, low, high, constrained, linearity error): a track has up to
+    ten sheets and every call from Python costs a dispatch, so the verdict
+    crosses over once.
+    """
+    k, c, fails = best_rotation(errors, theory, upper, lower, judged, k_lo, k_hi)
+    low, high, constrained = linearity.offset_intervals(errors, theory, upper, lower, k, judged)
+    error = linearity.max_abs_adjusted(errors, theory, k, c, judged)
+    return k, c, fails, low, high, constrained, error

@@ -61,17 +61,25 @@ def _trim_effectiveness(
         return None
     before = float(shape.rms(untrimmed.errors))
     after = float(shape.rms(trimmed.errors))
+    if not (math.isfinite(before) and math.isfinite(after)):
+        return None  # errors so large that their squares overflow: a corrupt sheet, no figure
     change = pct = None
     if untrimmed.resistance is not None and trimmed.resistance is not None:
-        change = trimmed.resistance - untrimmed.resistance
-        pct = 100.0 * change / untrimmed.resistance if untrimmed.resistance else None
+        change = _finite(trimmed.resistance - untrimmed.resistance)
+        if change is not None and untrimmed.resistance:
+            pct = _finite(100.0 * change / untrimmed.resistance)
     return TrimEffectiveness(
         untrimmed_rms=before,
         trimmed_rms=after,
-        improvement_pct=100.0 * (before - after) / before if before > 0 else None,
+        improvement_pct=_finite(100.0 * (before - after) / before) if before > 0 else None,
         resistance_change_ohms=change,
         resistance_change_pct=pct,
     )
+
+
+def _finite(value: float) -> float | None:
+    """The value, or None where finite inputs overflowed (1e308 - -1e308)."""
+    return value if math.isfinite(value) else None
 
 
 def _error_result(

@@ -59,6 +59,7 @@ def warm_up() -> dict[str, Any]:
     analyse_track(TrackData("TRK1", trimmed=failing, untrimmed=None))
     # Rotation within a window: the feasible path and the exact fewest-failures search.
     rotation.best_rotation(errors, theory, upper, lower, judged, -0.01, 0.01)
+    rotation.verdict_arrays(errors, theory, upper, lower, judged, -0.01, 0.01)
     rotation.best_rotation(errors * 5.0, theory, upper, lower, judged, -0.001, 0.001)
     # The plain wrappers too, so every cached kernel exists after one start (doctor checks all).
     sigma.sigma_gradient(positions, errors)
@@ -112,3 +113,4 @@ def _every_rotation_kernel(
     rotation._solve_piece(lo, hi, theory, live, -0.01, 0.01, 3, 10)
     rotation.fewest_failures(errors, theory, upper, lower, judged, -0.01, 0.01, 0.0)
     rotation.best_rotation(errors, theory, upper, lower, judged, -0.01, 0.01)
+    rotation.verdict_arrays(errors, theory, upper, lower, judged, -0.01, 0.01)

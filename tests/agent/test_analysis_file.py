@@ -12,8 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.analysis.file import analyse_file
+from agent.analysis.track import _trim_effectiveness
 from agent.isolation import IsolatedAnalyser
 from agent.parsing.filenames import is_candidate
+from agent.parsing.layout import SheetData
 from shared.analysis_settings import AnalysisSettings, ModelOverride
 from shared.errors import ErrorCode, NoteCode
 from shared.models import Status
@@ -246,3 +248,27 @@ def test_corrupt_bytes_never_raise(
     result = analyser.analyse(path, path.read_bytes())
     assert result.status in set(Status)
     assert result.error is None or result.error.code != ErrorCode.INTERNAL_ERROR
+
+
+def test_trim_figures_of_overflowing_values_are_left_out_not_an_internal_error() -> None:
+    """Hypothesis found a corrupt .xls whose untrimmed errors square to infinity."""
+
+    def sheet(errors: list[float], resistance: float | None) -> SheetData:
+        values = np.array(errors)
+        limit = np.full(values.size, 0.01)
+        return SheetData(
+            positions=np.arange(values.size, dtype=float),
+            errors=values,
+            upper=limit,
+            lower=-limit,
+            resistance=resistance,
+        )
+
+    trimmed = sheet([0.001, -0.002, 0.001], 1000.0)
+    assert _trim_effectiveness(sheet([1e200, -1e200, 3.0], 500.0), trimmed) is None
+    figures = _trim_effectiveness(
+        sheet([0.01, 0.02, -0.01], -1.7e308), sheet([0.0, 0.001], 1.7e308)
+    )
+    assert figures is not None
+    assert figures.resistance_change_ohms is None and figures.resistance_change_pct is None
+    assert figures.improvement_pct is not None and figures.improvement_pct > 0
