@@ -4,18 +4,21 @@ and the dashboard benchmark.
 Results are written through the ingest's own COPY (`central.ingest.copy_new`),
 so every row, document, curve blob and rollup is what a station's batch would
 have produced; only the HTTP, gzip and JSON layers are skipped. Everything is
-drawn from one numpy generator, so the same plan gives the same results
-(ids, metrics, curves); heartbeats and `received_at` are as of seeding time.
+drawn from numpy generators seeded by the plan, so the same plan gives the same
+results (ids, metrics, curves); heartbeats and `received_at` are as of seeding time.
 
 What is realistic about it: models with their own point counts, travel, spec
 band (flat, widening towards the ends, or without limits at the end points),
 one- and two-track units, one to four trim passes whose curves improve pass
 by pass, re-trimmed serials, shifts and lighter weekends, stations that trim
 the same model with different quality, a few station/model pairs whose sigma
-drifts upwards over the last weeks, unreadable and scrap files. The metrics
-agree with the curves: offset, linearity error, fail points (raw and after
-the offset), margins and violations are computed from the arrays stored;
-the sigma gradient is drawn (the seeder does not run the station's filter).
+drifts upwards over the last weeks, unreadable and scrap files, and the
+station's own rules in every file (angle window, ignored rows; central/seed_rules.py)
+with units that pass under them but not strictly. The metrics agree with the
+curves: the verdict (offset, rotation, the rows left out, fail points, linearity
+error, margins) is the agent's own kernel run on the arrays stored, the strict
+figures beside it; the sigma gradient is drawn (the seeder does not run the
+station's filter).
 """
 
 from __future__ import annotations
@@ -32,11 +35,12 @@ from uuid import UUID
 import numpy as np
 import numpy.typing as npt
 
-from central import rollups
+from agent.analysis.policy import Plan
+from central import rollups, seed_rules
 from central.db import Database
 from central.ingest import Screened, copy_new
+from central.seed_rules import StationRules
 from central.stations import hash_token
-from shared import band
 from shared.band import is_near_miss
 from shared.curves import pack_arrays, pack_passes
 from shared.errors import ErrorCode, LtaError
@@ -64,6 +68,7 @@ WEEKDAY_WEIGHT = (1.0, 1.0, 1.0, 1.0, 1.0, 0.35, 0.08)
 PASS_COUNTS = (1, 2, 3, 4)
 PASS_SHARES = (0.78, 0.15, 0.06, 0.01)  # real files: 163 of 759 had a second pass, 48 a third
 ERROR_SHARE, SKIPPED_SHARE, RETRIM_SHARE, ANOMALY_SHARE = 0.006, 0.003, 0.03, 0.003
+RULES_STREAM = 15  # the stations' rules' own random stream (with the plan's seed)
 
 
 class SeedError(LtaError):
@@ -122,6 +127,7 @@ class _Model:
     fail_share: float
     tightness: float  # how far inside the band a good unit of this model stays
     weight: float
+    rules: StationRules  # its station's angle window and ignored rows
 
 
 @dataclass(frozen=True)
@@ -135,7 +141,9 @@ class _Pair:
 # ------------------------------------------------------------------ the catalogue
 
 
-def _models(rng: np.random.Generator, count: int) -> list[_Model]:
+def _models(rng: np.random.Generator, count: int, rules_rng: np.random.Generator) -> list[_Model]:
+    """The catalogue; station rules come from their own generator, so adding them left
+    every model (name, band, share) of a seed as it was."""
     suffixes = ("", "-1", "-2", "-3", "-CT", "A", "-1A", "-4")
     names: list[str] = []
     while len(names) < count:
@@ -165,6 +173,7 @@ def _models(rng: np.random.Generator, count: int) -> list[_Model]:
                 fail_share=float(rng.uniform(0.005, 0.07)),
                 tightness=float(rng.uniform(0.45, 1.0)),
                 weight=1.0 / (1 + rank) ** 0.6,  # a few models make most of the volume
+                rules=seed_rules.draw_rules(rules_rng, system),
             )
         )
     return models
@@ -257,22 +266,26 @@ _PASS_HOLDER = TrackResult(
 
 @dataclass(frozen=True)
 class _Layout:
-    """What every pass of one track shares: positions and the spec band."""
+    """What every pass of one track shares: positions, theory volts, band and station rules."""
 
     x: FloatArray
     upper: FloatArray
     lower: FloatArray
-    constrained: npt.NDArray[np.bool_]
+    theory: FloatArray
+    plan: Plan
 
 
-def _pass_figures(errors: FloatArray, layout: _Layout) -> tuple[float, float, int]:
-    """(offset, linearity error, fail points) of an intermediate pass: mid-range offset."""
-    inside = errors[layout.constrained]
-    c = -float((inside.max() + inside.min()) / 2)
-    shifted = errors + c
-    with np.errstate(invalid="ignore"):
-        fails = int(np.count_nonzero((shifted > layout.upper) | (shifted < layout.lower)))
-    return c, float(np.max(np.abs(shifted))), fails
+def _verdict_figures(verdict: seed_rules.Verdict) -> dict[str, Any]:
+    """A sheet's figures under the station policy, with the strict ones beside (as the agent)."""
+    judgement = verdict.judgement
+    return {
+        "optimal_offset": judgement.c,
+        "linearity_error": judgement.linearity_error,
+        "fail_points": judgement.fails,
+        "raw_fail_points": verdict.strict.raw_fails,
+        "adjustment": judgement.adjustment,
+        "strict": verdict.strict.figures,
+    }
 
 
 def _track(
@@ -288,40 +301,31 @@ def _track(
     x = start + u * model.travel
     half, upper, lower = _band(model, u)
     constrained = ~np.isnan(upper)
+    theory = seed_rules.theory_volts(rng, u)
+    nominal = seed_rules.draw_nominal(rng, model.rules, model.travel)
+    plan = seed_rules.plan(model.rules, model.travel, nominal)
     shifted = _smooth(rng, u, 0.04)
-    fails_linearity = rng.random() < min(0.5, model.fail_share * pair.quality)
+    # Strict failures are drawn more often than the station's, as some of them the
+    # station's own rules (rotation, ignored rows) take back (seed_rules.KINDS).
+    fail_share = min(0.5, model.fail_share * pair.quality) * seed_rules.STRICT_FAIL_BOOST
+    fails_strictly = rng.random() < min(0.8, fail_share)
     base = float(rng.beta(2.0, 3.5)) * 0.97 * model.tightness
-    if fails_linearity:
+    if fails_strictly:
         base = float(rng.uniform(0.55, 0.95))
     shifted = shifted / _fit_ratio(shifted, half, constrained) * base
-    if fails_linearity:  # a short run of points outside the band, most often near the ends
-        k = int(min(rng.geometric(0.25), n // 4))
-        where = rng.random()
-        centre = rng.uniform(0.0, 0.1) if where < 0.35 else rng.uniform(0.9, 1.0)
-        if where >= 0.7:
-            centre = rng.uniform(0.1, 0.9)
-        candidates = np.flatnonzero(constrained)
-        first = int(np.clip(round(centre * (candidates.size - 1)) - k // 2, 0, candidates.size - k))
-        run = candidates[first : first + k]
-        sign = 1.0 if rng.random() < 0.5 else -1.0
-        shifted[run] = sign * half[run] * rng.uniform(1.03, 1.6, size=run.size)
+    k = 0.0
+    if fails_strictly:
+        kind = seed_rules.draw_kind(rng, plan.k_hi > plan.k_lo)
+        shifted, k = seed_rules.shape_failure(rng, kind, shifted, half, constrained, theory, plan)
     offset = float(rng.normal(0.0, 0.15 * model.spec))
-    errors = shifted - offset
-    # The verdict's own band rule (shared/band.py), so the seeded figures and the
-    # failing-position bins central derives from the curve agree point for point.
-    outside = band.outside_mask(errors, upper, lower, offset)
-    raw_outside = band.outside_mask(errors, upper, lower, 0.0)
-    fail_points = int(np.count_nonzero(outside))
-    linearity_error = float(np.max(np.abs(shifted)))
-    margin = max_violation = mean_violation = None
-    if fail_points:
-        amount = np.maximum(shifted - upper, lower - shifted)[outside]
-        max_violation, mean_violation = float(amount.max()), float(amount.mean())
-    else:
-        distance = np.minimum(upper - shifted, shifted - lower)[constrained]
-        width = (upper - lower)[constrained]
-        margin = float(np.min(distance / width) * 100)
-        max_violation = mean_violation = 0.0
+    errors = shifted - theory * k - offset
+    # The verdict the station would report from these very arrays: the agent's kernel
+    # under the station policy, the strict figures beside it.
+    verdict = seed_rules.judge_sheet(x, errors, upper, lower, theory, plan)
+    judgement = verdict.judgement
+    fail_points = judgement.fails
+    worst, mean, margin_at = judgement.margins(upper, lower, 2.0 * model.spec)
+    margin = margin_at if judgement.passes and np.isfinite(margin_at) else None
     sigma_ratio = float(rng.lognormal(np.log(0.55 * pair.quality * drift_factor), 0.28))
     sigma_value = model.threshold * sigma_ratio
     sigma_pass = sigma_value <= model.threshold
@@ -331,14 +335,8 @@ def _track(
     count = int(rng.choice(PASS_COUNTS, p=PASS_SHARES))
     untrimmed_ohms = model.nominal_ohms * float(rng.uniform(0.82, 0.95))
     trimmed_ohms = model.nominal_ohms * float(rng.uniform(0.985, 1.015))
-    final_figures = {
-        "sigma_gradient": sigma_value,
-        "optimal_offset": offset,
-        "linearity_error": linearity_error,
-        "fail_points": fail_points,
-        "raw_fail_points": int(np.count_nonzero(raw_outside)),
-    }
-    layout = _Layout(x, upper, lower, constrained)
+    final_figures = {"sigma_gradient": sigma_value, **_verdict_figures(verdict)}
+    layout = _Layout(x, upper, lower, theory, plan)
     passes, pass_curves = _passes(
         model,
         track_id,
@@ -351,6 +349,7 @@ def _track(
     )
     before, after = float(np.sqrt(np.mean(untrimmed**2))), float(np.sqrt(np.mean(errors**2)))
     limits_ohms = (model.nominal_ohms * 0.9, model.nominal_ohms * 1.1)
+    window = model.rules.window_for(model.travel)
     track = TrackResult(
         track_id=track_id,
         status=status,
@@ -358,17 +357,17 @@ def _track(
         sigma_gradient=sigma_value,
         sigma_threshold=model.threshold,
         sigma_pass=sigma_pass,
-        optimal_offset=offset,
-        linearity_error=linearity_error,
-        linearity_pass=fail_points == 0,
+        optimal_offset=judgement.c,
+        linearity_error=judgement.linearity_error,
+        linearity_pass=judgement.passes,
         fail_points=fail_points,
-        raw_fail_points=int(np.count_nonzero(raw_outside)),
+        raw_fail_points=verdict.strict.raw_fails,
         linearity_spec=model.spec,
         travel_length=model.travel,
         untrimmed_resistance=untrimmed_ohms,
         trimmed_resistance=trimmed_ohms,
-        max_violation=max_violation,
-        mean_violation=mean_violation,
+        max_violation=worst,
+        mean_violation=mean,
         margin_to_spec=margin,
         near_miss=is_near_miss(margin),
         is_anomaly=rng.random() < ANOMALY_SHARE,
@@ -386,8 +385,15 @@ def _track(
             resistance_min=limits_ohms[0],
             resistance_max=limits_ohms[1],
             resistance_in_spec=limits_ohms[0] <= trimmed_ohms <= limits_ohms[1],
-            angle_nominal=model.travel,
+            angle_nominal=nominal,
+            angle_min=window[0] if window else None,
+            angle_max=window[1] if window else None,
+            ignored_start=model.rules.ignored[0],
+            ignored_end=model.rules.ignored[1],
+            fails_in_ignored=seed_rules.fails_in_ignored(verdict, model.rules),
         ),
+        adjustment=judgement.adjustment,
+        strict=verdict.strict.figures,
         passes=passes,
     )
     le = "<f8"
@@ -399,9 +405,21 @@ def _track(
             lower.astype(le).tobytes(),
             x.astype(le).tobytes(),
             untrimmed.astype(le).tobytes(),
+            theory.astype(le).tobytes(),
         )
     )
-    bins = rollups.bin_failing_points(x, errors, upper, lower, offset) if fail_points else None
+    bins = None
+    if fail_points:
+        bins = rollups.bin_failing_points(
+            x,
+            errors,
+            upper,
+            lower,
+            judgement.c,
+            theory,
+            judgement.k,
+            judgement.adjustment.excluded_points,
+        )
     return _Track(track, curve, pass_curves, bins)
 
 
@@ -431,11 +449,11 @@ def _passes(
         if is_final:
             figures = final_figures
         else:
-            offset, linearity, fails = _pass_figures(errors, layout)
+            verdict = seed_rules.judge_sheet(
+                layout.x, errors, layout.upper, layout.lower, layout.theory, layout.plan
+            )
             figures = {
-                "optimal_offset": offset,
-                "linearity_error": linearity,
-                "fail_points": fails,
+                **_verdict_figures(verdict),
                 "sigma_gradient": final_figures["sigma_gradient"] * (1 + 3 * fraction),
             }
         resistance = ohms[0] + (ohms[1] - ohms[0]) * (1 - fraction)
@@ -617,7 +635,7 @@ def seed(
     until = plan.until or datetime.now().replace(second=0, microsecond=0)
     plan = SeedPlan(**{**plan.__dict__, "until": until})
     rng = np.random.default_rng(plan.seed)
-    models = _models(rng, plan.models)
+    models = _models(rng, plan.models, np.random.default_rng([plan.seed, RULES_STREAM]))
     pairs = _pairs(rng, plan.stations, plan.models)
     names, pks = _stations(db, plan.stations)
     choices, draws = _draw_results(rng, plan.tracks, models, pairs)

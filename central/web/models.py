@@ -31,7 +31,7 @@ from flask import Blueprint, abort, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from central.alarms import rows as alarm_store
-from central.queries import compare, models
+from central.queries import compare, models, spec_groups
 from central.queries.counts import StatusCounts
 from central.queries.filters import Filters, QueryError, QueryErrorCode
 from central.spc.control import ALL_TESTS, TEST_DESCRIPTIONS, select_tests
@@ -156,7 +156,7 @@ def parse_view(args: MultiDict[str, str]) -> View:
     defaulted = filters.start is None and filters.end is None
     end = filters.end or _today()
     start = filters.start or end - timedelta(days=DEFAULT_DAYS - 1)
-    filters = Filters(start, end, filters.stations, filters.models)  # checks start <= end again
+    filters = filters.with_dates(start, end)  # checks start <= end again
     tests = parse_tests(args.getlist("tests")) if "tests" in args else ALL_TESTS
     window = _number(args, "window", MIN_TREND_WINDOW, MAX_TREND_WINDOW) or DEFAULT_TREND_WINDOW
     baseline = _number(args, "baseline", 10, SERIES_LIMIT)
@@ -196,6 +196,8 @@ def listed_models(summaries: list[models.ModelSummary]) -> list[models.ModelSumm
 def model_list() -> Any:
     view = _view_or_400()
     db = context().db
+    classes = spec_groups.spec_classes(db)
+    spec_groups.check(view.filters, classes)  # an unknown element type or class: 400
     every = models.model_summaries(db, view.filters)
     summaries = listed_models(every)
     latest = models.latest_tracks_per_model(
@@ -222,6 +224,11 @@ def model_list() -> Any:
         unlisted=len(every) - len(summaries),
         stations=[s.name for s in list_stations(db)],
         scorecard_tracks=SCORECARD_TRACKS,
+        classes=classes,
+        groups={
+            by: spec_groups.breakdown(every, classes, by)
+            for by in ("element_type", "product_class")
+        },
     )
 
 

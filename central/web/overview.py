@@ -27,6 +27,7 @@ from flask import Blueprint, abort, redirect, render_template, request
 from central.alarms import rows as alarms
 from central.alarms.rows import CAUSE_LABELS, Alarm, AlarmError, AlarmErrorCode
 from central.auth.users import Role
+from central.queries import spec_groups
 from central.queries.filters import Filters, QueryError
 from central.queries.fleet import Fleet, StationStatus, fleet
 from central.web.auth import actor, login_required, role_required, safe_next
@@ -66,7 +67,7 @@ def export_filters(filters: Filters, overview: Fleet) -> Filters:
     """The export link's filters: the page's, with this week when no dates are chosen."""
     if filters.start or filters.end:
         return filters
-    return Filters(overview.week_start, overview.today, filters.stations, filters.models)
+    return filters.with_dates(overview.week_start, overview.today)
 
 
 def link(path: str, pairs: list[tuple[str, str]]) -> str:
@@ -99,10 +100,16 @@ def _page(
     db = context().db
     now = datetime.now(UTC)
     today = date.today()
+    classes = spec_groups.spec_classes(db)
+    spec_groups.check(filters, classes)  # an unknown element type or class: 400
+
+    def kept(found: list[Alarm]) -> list[Alarm]:  # the model filter's SQL, by spec class
+        return [a for a in found if not filters.by_spec or classes.matches(a.model, filters)]
+
     overview = fleet(db, today, now)
-    live = alarms.open_alarms(db, filters.stations, filters.models)
-    active = alarms.live_acknowledged(db, filters.stations, filters.models)
-    acknowledged = alarms.acknowledged_alarms(db, filters.stations, filters.models)
+    live = kept(alarms.open_alarms(db, filters.stations, filters.models))
+    active = kept(alarms.live_acknowledged(db, filters.stations, filters.models))
+    acknowledged = kept(alarms.acknowledged_alarms(db, filters.stations, filters.models))
     run = alarms.last_run(db)
     done = _acknowledged_message()
     page = render_template(
@@ -122,6 +129,7 @@ def _page(
         error=error,
         done=done,
         form=form or {},
+        classes=classes,
     )
     return page, status
 

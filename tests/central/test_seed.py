@@ -23,6 +23,7 @@ from central import rollups
 from central.cli import EXIT_FAILED, EXIT_OK, main
 from central.db import Database
 from central.seed import STATION_PREFIX, SeedError, SeedPlan, seed
+from shared import band
 from shared.curves import attach_passes, unpack_curve
 from shared.models import FileResult, Status
 from shared.protocol import StationResult
@@ -144,16 +145,22 @@ def test_seeded_rows_are_what_the_ingest_accepts_and_agree_with_their_curves(
             )
             curve = unpack_curve(curves[track.track_id])
             assert track.optimal_offset is not None and track.fail_points is not None
-            shifted = np.array(curve.errors) + track.optimal_offset
+            assert track.adjustment is not None and track.strict is not None
+            # The station's verdict: e + t*k + c on the points it judges (shared/band.py).
+            errors = np.array(curve.errors)
             upper = np.array(curve.upper, dtype=float)
             lower = np.array(curve.lower, dtype=float)
-            with np.errstate(invalid="ignore"):
-                fails = int(np.count_nonzero((shifted > upper) | (shifted < lower)))
-                raw = np.array(curve.errors)
-                raw_fails = int(np.count_nonzero((raw > upper) | (raw < lower)))
+            theory = np.array(curve.theory)
+            left_out = band.excluded_mask(errors.size, track.adjustment.excluded_points)
+            k, c = track.adjustment.k, track.optimal_offset
+            fails = int(
+                np.count_nonzero(band.outside_mask(errors, upper, lower, c, theory, k, left_out))
+            )
+            raw_fails = int(np.count_nonzero(band.outside_mask(errors, upper, lower, 0.0)))
+            adjusted = band.adjusted_errors(errors, c, theory, k)[~left_out]
             assert fails == track.fail_points
             assert raw_fails == track.raw_fail_points
-            assert track.linearity_error == pytest.approx(float(np.max(np.abs(shifted))))
+            assert track.linearity_error == pytest.approx(float(np.max(np.abs(adjusted))))
             assert track.points == len(curve.positions)
             assert track.status == (
                 Status.FAIL if fails else Status.WARNING if not track.sigma_pass else Status.PASS
