@@ -33,8 +33,8 @@ from central.spc.capability import SpecLimits, capability, rolling_capability
 from central.spc.compare import compare_groups
 from central.spc.drift import cusum, drift_state, ewma
 from central.web.model_page import buckets
+from shared.charts.numbers import format_number
 from shared.models import ErrorInfo, FileResult, Status
-from shared.plot import format_number
 from tests.central.auth_helpers import make_client, sign_in
 from tests.central.data_helpers import (
     analysed_files,
