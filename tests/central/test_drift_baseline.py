@@ -13,6 +13,8 @@ from flask.testing import FlaskClient
 from central.alarms.rows import AlarmKind
 from central.alarms.rules import AlarmSettings, find_all
 from central.db import Database
+from central.demo import HISTORY, HISTORY_SEED
+from central.seed import SeedPlan, seed
 from central.spc.drift import Baseline
 from central.spc.reference import (
     MIN_REFERENCE_TRACKS,
@@ -112,3 +114,37 @@ def test_the_alarm_and_the_model_pages_give_the_same_drift_verdict(
     assert _states(one) == {"line-up": "up"}
     listed = client.get(f"/models?{window}&station=line-up").get_data(as_text=True)
     assert re.search(rf'href="/models/{MODEL}[^"]*".*?drift drift-up', listed, re.S)
+
+
+def test_the_demo_history_shows_drift_on_the_pages_and_as_an_alarm(
+    central_db: Database, client: FlaskClient, accounts: Accounts
+) -> None:
+    """`make run` writes this history first (central/demo.py): its drifting pairs must
+    read `up` on the model list, and the alarm must agree with the page on its window."""
+    args = dict(zip(HISTORY[::2], HISTORY[1::2], strict=True))
+    plan = SeedPlan(
+        int(args["--tracks"]),
+        int(args["--stations"]),
+        int(args["--models"]),
+        int(args["--days"]),
+        seed=int(HISTORY_SEED),
+    )
+    seed(central_db, plan)
+    today = date.today()
+    with central_db.pool.connection() as conn:
+        found = find_all(conn, SETTINGS, datetime.now(UTC), today)
+        names = dict(conn.execute("SELECT id, name FROM stations").fetchall())
+    alarmed = {(names[f.station_pk], f.model) for f in found if f.kind is AlarmKind.DRIFT}
+    drifting = {("seed-line-01", "6309-CT"), ("seed-line-03", "8172-3")}  # the seed's plan
+    assert alarmed and alarmed <= drifting
+
+    assert sign_in(client, VIEWER, VIEWER_PASSWORD).status_code == 303
+    listing = client.get("/models").get_data(as_text=True)  # the default 90 days
+    for _, model in drifting:
+        assert re.search(rf'href="/models/{model}[^"]*".*?drift drift-up', listing, re.S)
+    # On the alarm's own window every model page agrees with the alarms, station by station.
+    recent = f"from={today - timedelta(days=SETTINGS.recent_days - 1)}&to={today}"
+    for model in ("6309-CT", "8172-3", *{m for _, m in alarmed}):
+        body = client.get(f"/models/{model}?{recent}").get_data(as_text=True)
+        up = {s for s, state in _states(body).items() if state == "up"}
+        assert up == {s for s, m in alarmed if m == model}, model
