@@ -39,6 +39,13 @@ from agent.seam import host
 
 DEMO_ADMIN = "demo-admin"
 STATIONS = ("trim-line-1", "trim-line-2")
+# A year of made-up history (`lta-central seed`) on three other stations, so the
+# dashboard has what drift is judged against: the drift alarm and the model pages take
+# each station's baseline from the 90 days before the window they judge (0013), which
+# live units alone never have. Random seed 11 makes two of its pairs drift upwards over
+# the last 60 days (6309-CT at seed-line-01, 8172-3 at seed-line-03); about 15 s.
+HISTORY = ("--tracks", "6000", "--stations", "3", "--models", "4", "--days", "365")
+HISTORY_SEED = "11"
 CENTRAL_PORT = 8720
 FIRST_AGENT_PORT = 8710
 START_TIMEOUT_S = 120.0
@@ -200,6 +207,10 @@ def _run(root: Path, rate: float, wait: Callable[[], None] | None, ports: Ports)
         _wait_healthy(central, central_url)
         password = secrets.token_urlsafe(12)
         _central_cli(central_env, "user", "add", DEMO_ADMIN, "--role", "admin", stdin=password)
+        print(
+            "Writing a year of made-up history for the dashboard (lta-central seed) ...", flush=True
+        )
+        _central_cli(central_env, "seed", *HISTORY, "--seed", HISTORY_SEED)
         pages = []
         for index, station in enumerate(STATIONS):
             token = _central_cli(central_env, "station", "add", station).strip().splitlines()[-1]

@@ -99,6 +99,7 @@ def serve(config: CentralConfig) -> int:
             db=db,
             limits=limits_from(config),
             auth=auth_from(config),
+            alarms=alarm_settings_from(config),
             max_exports=config.web.max_concurrent_exports,
         )
         server: Any = bind_server(

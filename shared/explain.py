@@ -6,7 +6,7 @@ model spec, or strict), the adjustment they used (offset, rotation of the
 theory line, rows left out), why the theory line was not rotated when it was
 not allowed to be, the strict figures (offset only, every point) beside the
 verdict, and the reasons a track is not a plain Pass. The phrases for the
-rotation and the rows left out are the chart legend's (shared/plot.py).
+rotation and the rows left out are the chart legend's (shared/charts/track_words.py).
 
 Everything here is pure: a TrackResult in, plain strings and small dicts out,
 so both apps' templates (shared/templates/_adjustment.html) only lay them out.
@@ -16,16 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.charts.numbers import format_number, plain_number, signed
+from shared.charts.track_words import angle_change, angle_unit, left_out_words, rotation_words
 from shared.models import Adjustment, StrictFigures, TrackResult, WindowStatus
-from shared.plot import (
-    angle_change,
-    angle_unit,
-    format_number,
-    left_out_words,
-    plain_number,
-    rotation_words,
-    signed,
-)
 
 # "Judged by ...": whose rules gave the verdict.
 RULES = {

@@ -1,7 +1,7 @@
 """How both web apps write a percentage or a flag, so one figure reads alike on every page.
 
 The number format itself (significant digits, the sign of an offset) is the
-charts' own (`shared.plot.format_number`, `signed`), so a value on a card and
+charts' own (`shared.charts.numbers.format_number`, `signed`), so a value on a card and
 on its plot agree; these are the words around numbers that the station page
 and the dashboard both show.
 """

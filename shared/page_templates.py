@@ -17,9 +17,9 @@ from pathlib import Path
 from flask import Flask
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
 
+from shared.charts.numbers import format_number, signed
 from shared.explain import explain
 from shared.formats import yesno
-from shared.plot import format_number, signed
 from shared.trim_history import history_chart
 
 FOLDER = Path(__file__).with_name("templates")

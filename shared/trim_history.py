@@ -16,8 +16,11 @@ from typing import Any
 
 from markupsafe import Markup
 
+from shared.charts.palette import history_colour
+from shared.charts.svg import message_svg
+from shared.charts.track import history_svg, track_svg
+from shared.charts.track_words import angle_unit
 from shared.models import TrackCurve, TrackResult, TrimPass
-from shared.plot import angle_unit, history_colour, history_svg, message_svg, track_svg
 
 PASS_CHART = (720, 330)
 HISTORY_CHART = (1100, 440)

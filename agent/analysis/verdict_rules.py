@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Literal
 
 from agent.analysis.judgement import Judgement
+from shared.charts.track_words import left_out_words, rotation_words
 from shared.model_specs import ModelSpec
 from shared.models import StrictFigures, VerdictReason
-from shared.plot import left_out_words, rotation_words
 
 
 def _points(n: int) -> str:

@@ -21,10 +21,11 @@ from agent.web.context import AgentContext, context
 from agent.web.deciding import adjustment_marks, verdict_detail
 from agent.web.status import build_status
 from agent.web.sync_alert import duration_words
+from shared.charts.numbers import format_number, signed
+from shared.charts.track import track_chart
 from shared.explain import explain
 from shared.formats import pct, yesno
 from shared.models import FileResult, Status, TrackResult
-from shared.plot import format_number, signed, track_chart
 
 bp = Blueprint("pages", __name__)
 

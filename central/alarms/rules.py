@@ -33,14 +33,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import numpy as np
 import psycopg
 
 from central.alarms.rows import AlarmKind, Finding
 from central.config import AlarmsConfig
 from central.spc.control import IndividualsChart, imr_chart
 from central.spc.drift import Baseline, DriftState, cusum, drift_state, ewma
-from central.spc.series import Unavailable, negligible
+from central.spc.reference import (
+    MIN_REFERENCE_TRACKS,
+    ReferenceSums,
+    reference_baseline,
+    reference_period,
+)
+from central.spc.series import Unavailable
 from central.spc.special import regularized_beta
 
 # Yield drop
@@ -49,7 +54,7 @@ YIELD_MIN_BASELINE = 100  # units with a verdict in the baseline period
 YIELD_MIN_DROP_PCT = 5.0  # percentage points below the baseline, at least
 YIELD_ALPHA = 0.001  # P(this few passes | baseline yield) below this
 # Drift
-DRIFT_MIN_BASELINE = 30  # sigma values in the baseline period
+DRIFT_MIN_BASELINE = MIN_REFERENCE_TRACKS  # sigma values in the baseline period (reference.py)
 DRIFT_MIN_POINTS = 10  # recent units of the model on the station
 # Rule violation (Nelson test 1)
 RULE_NEWEST = 10  # the newest units tested
@@ -81,12 +86,8 @@ class Windows:
     @classmethod
     def of(cls, settings: AlarmSettings, today: date) -> Windows:
         recent_from = today - timedelta(days=settings.recent_days - 1)
-        return cls(
-            recent_from=recent_from,
-            today=today,
-            baseline_from=recent_from - timedelta(days=settings.baseline_days),
-            baseline_to=recent_from - timedelta(days=1),
-        )
+        baseline_from, baseline_to = reference_period(recent_from, settings.baseline_days)
+        return cls(recent_from, today, baseline_from, baseline_to)
 
     @property
     def recent_since(self) -> datetime:
@@ -279,17 +280,12 @@ class PairSeries:
     sigma: list[float]
     linearity: list[float]
 
-    def baseline(self) -> Baseline | None:
-        """Mean and sample sd of the sigma gradient over the baseline period (rollup sums)."""
-        n = self.base_n
-        if n < DRIFT_MIN_BASELINE:
-            return None
-        mean = self.base_sum / n
-        variance = max(0.0, (self.base_sumsq - self.base_sum * self.base_sum / n) / (n - 1))
-        sd = float(np.sqrt(variance))
-        if not np.isfinite(mean) or not np.isfinite(sd) or negligible(sd, abs(mean)):
-            return None
-        return Baseline(mean=mean, sd=sd, points=0)
+    def baseline(self, before: date) -> Baseline | Unavailable:
+        """The sigma gradient's baseline over the period before `before` (rollup sums), as
+        the model pages take it (central/spc/reference.py)."""
+        return reference_baseline(
+            ReferenceSums(self.base_n, self.base_sum, self.base_sumsq), before
+        )
 
 
 def pair_series(conn: psycopg.Connection, windows: Windows) -> list[PairSeries]:
@@ -362,10 +358,10 @@ def _unit(pair: PairSeries, index: int) -> str:
 
 def drift_finding(pair: PairSeries, windows: Windows) -> Finding | None:
     """Sigma gradient drifting up at the newest unit, against the baseline period."""
-    baseline = pair.baseline()
+    baseline = pair.baseline(windows.recent_from)
     start = _recent_start(pair, windows)
     recent = pair.sigma[start:]
-    if baseline is None or len(recent) < DRIFT_MIN_POINTS:
+    if isinstance(baseline, Unavailable) or len(recent) < DRIFT_MIN_POINTS:
         return None
     sums = cusum(recent, baseline=baseline)
     smooth = ewma(recent, baseline=baseline)

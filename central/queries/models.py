@@ -35,6 +35,7 @@ from central.db import Database
 from central.queries.counts import COUNT_SUMS, COUNT_WIDTH, StatusCounts
 from central.queries.filters import Filters, QueryError, QueryErrorCode
 from central.rollup_columns import FAIL_BINS
+from central.spc.reference import DriftReference, ReferenceSums, reference_period
 
 DEFAULT_SERIES_LIMIT = 2000
 MAX_SERIES_LIMIT = 20_000
@@ -355,3 +356,26 @@ def spec_values(db: Database, model: str, filters: Filters, latest: int) -> tupl
     )
     with db.pool.connection() as conn:
         return tuple(float(row[0]) for row in conn.execute(query))
+
+
+def drift_references(
+    db: Database, models: Sequence[str], first_judged: date, days: int
+) -> dict[str, DriftReference]:
+    """Each model's sigma sums per station over the reference period before `first_judged`
+    (the drift alarm's baseline period, central/spc/reference.py), from the day rollups:
+    one grouped read for the whole model list."""
+    start, end = reference_period(first_judged, days)
+    query = (
+        "SELECT d.model, s.name, SUM(d.sigma_n), SUM(d.sigma_sum), SUM(d.sigma_sumsq) "
+        "FROM rollup_daily d JOIN stations s ON s.id = d.station_pk "
+        "WHERE d.model = ANY(%(models)s) AND d.day BETWEEN %(start)s AND %(end)s "
+        "GROUP BY d.model, s.name"
+    )
+    found: dict[str, dict[str, ReferenceSums]] = {model: {} for model in models}
+    with db.pool.connection() as conn:
+        rows = conn.execute(query, {"models": list(models), "start": start, "end": end})
+        for model, station, n, total, total_sq in rows.fetchall():
+            found[model][station] = ReferenceSums(
+                int(n or 0), float(total or 0), float(total_sq or 0)
+            )
+    return {model: DriftReference(first_judged, sums) for model, sums in found.items()}

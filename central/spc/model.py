@@ -14,7 +14,9 @@ disagree about a model:
 - **Cpk/Ppk** (central/spc/capability.py) over the selection, and as a
   trend over consecutive windows of a fixed number of units.
 - **Drift** per station (central/spc/drift.py, on the sigma gradient, in each
-  station's own production order), and one word for the model: `up`/`down`
+  station's own production order) against the station's reference baseline, the
+  one the drift alarm uses (central/spc/reference.py: the period before the window,
+  at least 30 tracks; without it the station has none), and one word for the model: `up`/`down`
   when some station drifts that way and none the other, `mixed` when they
   disagree, `stable` when at least one station has a baseline and none
   drifts, `unknown` when none has a baseline.
@@ -47,9 +49,9 @@ from central.spc.drift import (
     Ewma,
     cusum,
     drift_state,
-    estimate_baseline,
     ewma,
 )
+from central.spc.reference import DriftReference
 from central.spc.series import FloatArray, Unavailable
 
 DEFAULT_TREND_WINDOW = 100  # units per point of the Cpk/Ppk trend
@@ -204,8 +206,9 @@ class StationDrift:
     state: DriftState
 
 
-def station_drift(points: Sequence[SpcPoint]) -> list[StationDrift]:
-    """CUSUM and EWMA of the sigma gradient per station, by station name."""
+def station_drift(points: Sequence[SpcPoint], reference: DriftReference) -> list[StationDrift]:
+    """CUSUM and EWMA of the sigma gradient per station, by station name, each against
+    the station's reference baseline (the drift alarm's)."""
     by_station: dict[str, list[int]] = {}
     for index, point in enumerate(points):  # in production order; a few thousand at most
         by_station.setdefault(point.station, []).append(index)
@@ -213,7 +216,7 @@ def station_drift(points: Sequence[SpcPoint]) -> list[StationDrift]:
     for station in sorted(by_station):
         mine = by_station[station]
         values = np.array([points[i].sigma_gradient for i in mine], dtype=np.float64)
-        base = estimate_baseline(values)  # once for both detectors (the model list runs 100s)
+        base = reference.baseline(station)  # once for both detectors
         c: Cusum | Unavailable = (
             base if isinstance(base, Unavailable) else cusum(values, baseline=base)
         )
@@ -261,6 +264,7 @@ def scorecard(
     counts: StatusCounts,
     points: Sequence[SpcPoint],
     open_alarms: int | None,
+    reference: DriftReference,
 ) -> Scorecard:
     """The scorecard of a model from its window's counts and its latest tracks.
 
@@ -270,7 +274,7 @@ def scorecard(
     points = points[-SCORECARD_TRACKS:]
     lin = linearity_metric(points)
     cap = capability(lin.values, lin.spec) if lin.spec is not None else None
-    drift = model_drift_state([d.state for d in station_drift(points)])
+    drift = model_drift_state([d.state for d in station_drift(points, reference)])
     return Scorecard(
         model=model,
         counts=counts,

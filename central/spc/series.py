@@ -34,6 +34,7 @@ class UnavailableReason(StrEnum):
     TOO_FEW_POINTS = "too_few_points"
     ZERO_SPREAD = "zero_spread"
     TOO_FEW_GROUPS = "too_few_groups"
+    NO_BASELINE = "no_baseline"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from central.alarms.rules import AlarmSettings
 from central.auth.lockout import LockoutPolicy
 from central.config import IngestConfig, LoginConfig, WebConfig
 from central.db import Database
@@ -68,6 +69,8 @@ class CentralContext:
     limits: IngestLimits
     metrics: CentralMetrics = field(default_factory=CentralMetrics)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    # The drift alarm's settings: the model pages judge drift against its baseline period.
+    alarms: AlarmSettings = field(default_factory=AlarmSettings)
     # Excel exports running at once in this process: each holds a web thread and a
     # database connection for seconds, so more would starve /healthz and the pages.
     max_exports: int = WebConfig.default_of("max_concurrent_exports")

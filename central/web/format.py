@@ -4,7 +4,7 @@ Pages used to bring their own helpers (a `pct` on the unit pages and another,
 with other rounding, on the model pages); here each helper is defined once
 and `register` makes it available to every template, so a figure shown on
 two pages is written the same way on both. Numbers use the charts' format
-(`shared.plot.format_number`), percentages and flags the station page's
+(`shared.charts.numbers.format_number`), percentages and flags the station page's
 (`shared.formats`), so a value reads alike on the station and the dashboard.
 
 Templates call most helpers as functions (`pct(x, 1)`, `num(x)`); times are
@@ -19,8 +19,8 @@ from typing import Any
 
 from flask import Flask
 
+from shared.charts.numbers import format_number, signed
 from shared.formats import pct, yesno
-from shared.plot import format_number, signed
 
 
 def num(value: float | None, digits: int = 3) -> str:

@@ -1,7 +1,7 @@
 """What a model's page and its station comparison show, built from the data layer's answers.
 
 central/web/models.py parses the URL, runs the queries and renders; this
-module turns their results into charts (central/web/charts.py) and the
+module turns their results into charts (shared/charts/) and the
 small tables beside them, with no database and no Flask, so each piece can
 be tested on its own. Statistics come from central/spc/model.py (which
 values, which spec) and central/spc (the arithmetic).
@@ -24,11 +24,14 @@ from central.queries.models import DailyCounts, FailPositions, UnitPoint
 from central.rollup_columns import FAIL_BINS
 from central.spc.capability import IndexEstimate
 from central.spc.compare import Comparison, compare_groups
-from central.spc.control import IndividualsChart, imr_chart
+from central.spc.control import TEST_DESCRIPTIONS, IndividualsChart, imr_chart
 from central.spc.model import Metric, MetricCapability, StationDrift
 from central.spc.series import Unavailable
-from central.web import charts
-from shared.plot import format_number
+from shared.charts import axes, distribution
+from shared.charts import series as series_charts
+from shared.charts import spc as spc_charts
+from shared.charts import svg as canvas
+from shared.charts.numbers import format_number
 
 DAILY_UP_TO = 92  # days in a window drawn one bar per day; longer: weeks, then months
 WEEKLY_UP_TO = 730
@@ -144,14 +147,14 @@ def rate_charts(
         slots = per_station[station]
         total = sum(slots, StatusCounts())
         tips = [_bar_tip(station, bar, counts) for bar, counts in zip(bars, slots, strict=True)]
-        svg = charts.stacked_bars(
+        svg = series_charts.stacked_bars(
             f"{chart_prefix}-{number}",
             f"Pass, warning and fail rate per {kind} at {station}",
             [b.label for b in bars],
             [
-                charts.Segment("pass", [c.passes for c in slots], "pass"),
-                charts.Segment("warning", [c.warnings for c in slots], "warning"),
-                charts.Segment("fail", [c.fails for c in slots], "fail"),
+                series_charts.Segment("pass", [c.passes for c in slots], "pass"),
+                series_charts.Segment("warning", [c.warnings for c in slots], "warning"),
+                series_charts.Segment("fail", [c.fails for c in slots], "fail"),
             ],
             tooltips=tips,
             y_label="% of units with a verdict",
@@ -204,15 +207,16 @@ def control_view(
     used = None if baseline is None or baseline > metric.values.size else baseline
     chart = imr_chart(metric.values, tests=tests, baseline=used)
     if isinstance(chart, Unavailable):
-        message = charts.message_chart(f"{chart_id}-i", title, chart.message.capitalize() + ".")
+        message = canvas.message_chart(f"{chart_id}-i", title, chart.message.capitalize() + ".")
         return ControlView(metric, chart, message, None, 0, {})
     refs = []
     if metric.spec is not None and metric.spec.upper is not None:
-        refs.append(charts.RefLine(metric.spec.upper, "spec", "spec"))
-    individuals, moving = charts.imr_charts(
+        refs.append(axes.RefLine(metric.spec.upper, "spec", "spec"))
+    individuals, moving = spc_charts.imr_charts(
         chart_id,
         metric.name.capitalize(),
         chart,
+        descriptions=TEST_DESCRIPTIONS,
         point_labels=LazyLabels(points, kept, unit_label),
         point_links=LazyLabels(points, kept, unit_link),
         x_labels=LazyLabels(points, kept, unit_day),
@@ -257,18 +261,18 @@ def capability_trend(
         f"{points[cap.metric.indices[w.stop - 1]].made_at:%m-%d}" if w.stop else ""
         for w in cap.trend
     ]
-    return charts.line_chart(
+    return series_charts.line_chart(
         chart_id,
         f"{cap.metric.name.capitalize()}: Cpk and Ppk per {cap.trend_window} units",
         [
-            charts.Series("Cpk (95 % CI)", cpk, "line", cpk_low, cpk_high),
-            charts.Series("Ppk", ppk, "second"),
+            series_charts.Series("Cpk (95 % CI)", cpk, "line", cpk_low, cpk_high),
+            series_charts.Series("Ppk", ppk, "second"),
         ],
         x_labels=labels,
         x_title=f"window of {cap.trend_window} units, ending on",
         refs=[
-            charts.RefLine(1.33, "capable", "centre"),
-            charts.RefLine(1.0, "marginal", "limit"),
+            axes.RefLine(1.33, "capable", "centre"),
+            axes.RefLine(1.0, "marginal", "limit"),
         ],
         height=210,
         desc=f"{len(cap.trend)} windows of {cap.trend_window} units each.",
@@ -294,11 +298,11 @@ def drift_views(
         labels = LazyLabels(points, d.indices, unit_label)
         cid = f"{prefix}-{number}"
         cusum_svg = (
-            charts.message_chart(
+            canvas.message_chart(
                 f"{cid}-cusum", f"CUSUM at {d.station}", d.cusum.message + ".", width=470
             )
             if isinstance(d.cusum, Unavailable)
-            else charts.cusum_chart(
+            else spc_charts.cusum_chart(
                 f"{cid}-cusum",
                 f"CUSUM of the sigma gradient at {d.station}",
                 d.cusum,
@@ -306,11 +310,11 @@ def drift_views(
             )
         )
         ewma_svg = (
-            charts.message_chart(
+            canvas.message_chart(
                 f"{cid}-ewma", f"EWMA at {d.station}", d.ewma.message + ".", width=470
             )
             if isinstance(d.ewma, Unavailable)
-            else charts.ewma_chart(
+            else spc_charts.ewma_chart(
                 f"{cid}-ewma",
                 f"EWMA of the sigma gradient at {d.station}",
                 d.ewma,
@@ -333,10 +337,10 @@ def fail_histogram(chart_id: str, positions: FailPositions) -> Markup:
         for i in range(FAIL_BINS)
     ]
     if not any(positions.points):
-        return charts.message_chart(
+        return canvas.message_chart(
             chart_id, "Where failing points lie", "No failing points in this selection.", width=560
         )
-    return charts.histogram(
+    return distribution.histogram(
         chart_id,
         "Failing points along the travel",
         positions.points,
@@ -377,7 +381,7 @@ def compare_view(
         {station: np.asarray(d.values, dtype=np.float64) for station, d in dists.items()}
     )
     boxes = [
-        charts.Box(
+        distribution.Box(
             name=station,
             n=d.n,
             q1=d.p25,
@@ -392,8 +396,8 @@ def compare_view(
         )
         for station, d in dists.items()
     ]
-    refs = [] if spec is None else [charts.RefLine(spec, "spec", "spec")]
-    svg = charts.box_plots(
+    refs = [] if spec is None else [axes.RefLine(spec, "spec", "spec")]
+    svg = distribution.box_plots(
         chart_id,
         f"{name.capitalize()} per station",
         boxes,

@@ -204,13 +204,20 @@ def model_list() -> Any:
         db, view.filters, SCORECARD_TRACKS, only=[s.model for s in summaries if s.model]
     )
     alarm_counts = models.open_alarm_counts(db, view.filters.stations)
+    references = models.drift_references(
+        db, [s.model for s in summaries if s.model], view.start, context().alarms.baseline_days
+    )
     rows = [
         ModelRow(
             s,
             None
             if not s.model
             else scorecard(
-                s.model, s.counts, latest.get(s.model, []), alarm_counts.get(s.model, 0)
+                s.model,
+                s.counts,
+                latest.get(s.model, []),
+                alarm_counts.get(s.model, 0),
+                references[s.model],
             ),
         )
         for s in summaries
@@ -275,9 +282,12 @@ def model_detail(model: str) -> Any:
     lin, sig = linearity_metric(series.points), sigma_metric(series.points)
     lin_cap = metric_capability(lin, view.trend_window)
     sig_cap = metric_capability(sig, view.trend_window)
-    drifts = station_drift(series.points)
+    (reference,) = models.drift_references(
+        db, [model], view.start, context().alarms.baseline_days
+    ).values()
+    drifts = station_drift(series.points, reference)
     counts = summary.counts if summary else StatusCounts()
-    card = scorecard(model, counts, series.points, len(alarms))
+    card = scorecard(model, counts, series.points, len(alarms), reference)
     bucket, rates = model_page.rate_charts(daily, view.start, view.end)
     return render_template(
         "model.html",
@@ -297,6 +307,8 @@ def model_detail(model: str) -> Any:
             (sig_cap, model_page.capability_trend("sigma-trend", sig_cap, series.points)),
         ],
         drifts=model_page.drift_views(drifts, series.points),
+        drift_days=context().alarms.baseline_days,
+        drift_before=reference.before,
         scorecard_tracks=SCORECARD_TRACKS,
         near=near,
         near_total=sum(n.near_misses for n in near),

@@ -7,7 +7,7 @@ lives in the URL: a link shows a colleague the same list.
 
 `GET /units/<result_id>` is one unit as the station saw it: every track's
 error curve inside its band (the same chart as the station page, from
-shared/plot.py), every metric, the trim history pass by pass
+shared/charts/track.py), every metric, the trim history pass by pass
 (shared/trim_history.py, as on the station's unit page), the station's own
 spec, the file and station it came from, and every result of the same model
 and serial (re-trims) with links.
@@ -25,8 +25,8 @@ from central.queries import units
 from central.queries.filters import Filters, QueryError
 from central.web.auth import login_required
 from central.web.context import context
+from shared.charts.track import track_chart
 from shared.models import TrackResult
-from shared.plot import track_chart
 from shared.trim_history import pass_views
 
 bp = Blueprint("units", __name__)

@@ -26,7 +26,8 @@ from agent.store import reads
 from agent.store.store import Store
 from agent.web.context import AgentContext
 from agent.web.pages import track_chart
-from shared import plot
+from shared.charts import numbers, scale
+from shared.charts import track as plot
 from shared.models import ErrorInfo, FileResult, Status, TrackCurve, TrackResult
 from tests.conftest import STATION, fill_store
 from tests.factories import system_a_file, system_a_sheet, track_arrays, write_workbook
@@ -270,7 +271,7 @@ def test_recent_row_of_a_failing_unit_shows_how_far_outside(
 
     detail = recent_detail(client)
     assert detail.startswith(f"{track.fail_points} fail pt")
-    assert f"outside by {plot.format_number(track.max_violation)}" in detail
+    assert f"outside by {numbers.format_number(track.max_violation)}" in detail
     assert "margin" not in detail and "%" not in detail
     card = client.get("/partials/latest").get_data(as_text=True)
     assert "Outside by" in card
@@ -536,7 +537,7 @@ def test_failing_points_agree_with_the_kernel_on_the_band_edge() -> None:
     ],
 )
 def test_nice_ticks(low: float, high: float, expected: list[float]) -> None:
-    assert plot.nice_ticks(low, high, 6) == pytest.approx(expected)
+    assert scale.nice_ticks(low, high, 6) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(
@@ -555,7 +556,7 @@ def test_nice_ticks(low: float, high: float, expected: list[float]) -> None:
     ],
 )
 def test_format_number(value: float | None, text: str) -> None:
-    assert plot.format_number(value) == text
+    assert numbers.format_number(value) == text
 
 
 # --- how the verdict was reached (shared/explain.py) --------------------------------------

@@ -27,9 +27,10 @@ from central.auth.users import Role, add_user
 from central.db import Database
 from central.queries import units as unit_queries
 from central.web.units import PAGE_SIZE
+from shared.charts.numbers import format_number, signed
+from shared.charts.track import failing_indices
 from shared.ids import result_id
 from shared.models import FileResult, Status, TrackResult
-from shared.plot import failing_indices, format_number, signed
 from tests.central.auth_helpers import (
     VIEWER,
     VIEWER_PASSWORD,
@@ -412,7 +413,7 @@ def test_a_unit_shows_its_trim_history_pass_by_pass(world: World, viewer: FlaskC
     charts = svgs(part[part.index('class="pass-charts"') :])
     assert len(charts) == len(track.passes)
     assert all(c.find(f"{SVG}path[@class='curve']") is not None for c in charts)
-    # every measurement over one another, as on the station's unit page (shared/plot.py)
+    # every measurement over one another, as on the station's unit page (shared/charts/track.py)
     overlay = svgs(part[part.index('class="history-chart"') : part.index('class="table')])
     assert len(overlay) == 1 and overlay[0].get("class") == "plot plot-history"
     assert len([p for p in overlay[0].iter(f"{SVG}path") if p.get("stroke")]) == 5

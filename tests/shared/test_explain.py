@@ -1,5 +1,5 @@
 """How a verdict was reached, in words (shared/explain.py), the chart legend's phrases
-(shared/plot.py) and the trim history's charts (shared/trim_history.py), on real files.
+(shared/charts/track.py) and the trim history's charts (shared/trim_history.py), on real files.
 
 6828_47 is a real unit the station passes only by rotating its theory line
 within its angle window (spec_truth.json: strict fails 6 points, rotation alone
@@ -16,7 +16,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from agent.analysis.file import analyse_file
-from shared import plot
+from shared.charts import track as track_charts
+from shared.charts import track_words
 from shared.explain import explain, rotation_note
 from shared.models import Adjustment, FileResult, TrackResult, WindowStatus
 from shared.trim_history import pass_views
@@ -152,18 +153,18 @@ def test_rotation_words_have_no_float_noise(k: float, nominal: float, text: str)
     moved = Adjustment(
         policy="station", k=k, angle_nominal=nominal, angle_adjusted=nominal / (1 - k)
     )
-    assert plot.rotation_words(moved, "°") == text
-    assert plot.rotation_words(Adjustment(policy="station"), "°") is None
+    assert track_words.rotation_words(moved, "°") == text
+    assert track_words.rotation_words(Adjustment(policy="station"), "°") is None
 
 
 @pytest.mark.parametrize("size", [(720, 330), (800, 360), (1100, 420), (1500, 400)])
 def test_the_legend_always_fits_its_chart(rotated: TrackResult, size: tuple[int, int]) -> None:
-    svg = str(plot.track_chart(rotated, size, show_untrimmed=True))
+    svg = str(track_charts.track_chart(rotated, size, show_untrimmed=True))
     legend = re.search(r'<text class="offset"[^>]*>([^<]*)</text>', svg)
     assert legend is not None
     room = size[0] - 18 - 100  # the frame, less the narrowest left margin
     squeezed = "textLength" in legend.group(0)
-    assert squeezed or len(legend.group(1)) * plot.LEGEND_CHAR_WIDTH <= room
+    assert squeezed or len(legend.group(1)) * track_charts.LEGEND_CHAR_WIDTH <= room
     assert "rotated -0.38 %" in legend.group(1)
 
 

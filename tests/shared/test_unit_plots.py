@@ -1,5 +1,5 @@
 """Unit-page plots: the verdict's chart is scaled to the final curve and its band, the trim
-history is its own chart, and every axis names its units (shared/plot.py)."""
+history is its own chart, and every axis names its units (shared/charts/track.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 
 from agent.analysis.file import analyse_file
-from shared import plot
+from shared.charts import palette
+from shared.charts import track as track_charts
 from shared.models import FileResult, TrackCurve
 from shared.trim_history import history_chart, pass_views
 from tests.real_truth import IN_REPO
@@ -39,7 +40,7 @@ def test_the_verdict_chart_is_scaled_to_the_final_curve_not_the_untrimmed_one() 
     untrimmed_reach = max(abs(v) for v in curve.untrimmed_errors if v is not None)
     band_reach = max(abs(v) for v in curve.upper + curve.lower if v is not None)
     assert untrimmed_reach > 5 * band_reach  # the case the old scale got wrong
-    svg = str(plot.track_chart(track, (1100, 420), show_untrimmed=True))
+    svg = str(track_charts.track_chart(track, (1100, 420), show_untrimmed=True))
     values = ticks(svg)
     assert max(abs(v) for v in values) <= 1.5 * band_reach
     assert 'class="untrimmed" clip-path="url(#plot-clip-' in svg  # faint, cut at the frame
@@ -55,18 +56,18 @@ def test_a_band_that_opens_wide_somewhere_does_not_set_the_scale() -> None:
     curve = TrackCurve(
         positions=list(np.linspace(0, 340, n)), errors=errors, upper=upper, lower=lower
     )
-    values = ticks(str(plot.track_svg(curve, 0.0)))
+    values = ticks(str(track_charts.track_svg(curve, 0.0)))
     assert max(abs(v) for v in values) <= 0.2
-    assert plot.band_in_view(np.array(upper, float), np.array(lower, float)).size == 2 * 150
-    assert plot.band_in_view(np.array([np.nan]), np.array([np.nan])).size == 0
+    assert track_charts.band_in_view(np.array(upper, float), np.array(lower, float)).size == 2 * 150
+    assert track_charts.band_in_view(np.array([np.nan]), np.array([np.nan])).size == 0
 
 
 def test_axis_titles_name_volts_and_the_files_position_unit() -> None:
     rotary = real("7844_254A").tracks[0]
     linear = real("8340-3_3").tracks[0]
-    assert "error (V) vs position (°)" in str(plot.track_chart(rotary, (1500, 400)))
-    assert "error (V) vs position (in)" in str(plot.track_chart(linear, (1500, 400)))
-    assert plot.axis_title("") == "error (V) vs position"
+    assert "error (V) vs position (°)" in str(track_charts.track_chart(rotary, (1500, 400)))
+    assert "error (V) vs position (in)" in str(track_charts.track_chart(linear, (1500, 400)))
+    assert track_charts.axis_title("") == "error (V) vs position"
     # A pass chart too narrow for the title beside its legend: the axes carry the units.
     for track, unit in ((rotary, "°"), (linear, " in")):
         for row in pass_views(track):
@@ -85,8 +86,8 @@ def test_the_trim_history_chart_draws_every_measurement_on_its_own_scale() -> No
     root = ET.fromstring(str(svg))  # noqa: S314 - our own output
     curves = [p for p in root.iter(f"{SVG}path") if "history-curve" in (p.get("class") or "")]
     assert len(curves) == 5
-    assert curves[0].get("stroke") == plot.HISTORY_UNTRIMMED
-    assert curves[-1].get("stroke") == plot.HISTORY_FINAL
+    assert curves[0].get("stroke") == palette.HISTORY_UNTRIMMED
+    assert curves[-1].get("stroke") == palette.HISTORY_FINAL
     assert "history-final" in (curves[-1].get("class") or "")
     legend = "".join(root.find(f".//{SVG}text[@class='offset history-legend']").itertext())  # type: ignore[union-attr]
     assert legend.startswith("untrimmed") and legend.endswith("pass 4 (TRM1) · final")
@@ -100,5 +101,5 @@ def test_the_trim_history_chart_draws_every_measurement_on_its_own_scale() -> No
 def test_no_history_chart_without_two_measurements() -> None:
     (track,) = real("7844_256A").tracks  # untrimmed only
     assert history_chart(track) is None
-    one = plot.history_svg([("final", plot.HISTORY_FINAL, track.curve)], track.curve)  # type: ignore[list-item]
+    one = track_charts.history_svg([("final", palette.HISTORY_FINAL, track.curve)], track.curve)  # type: ignore[list-item]
     assert "Fewer than two" in str(one)

@@ -13,7 +13,11 @@ from markupsafe import Markup
 
 from central.spc.control import ALL_TESTS, TEST_DESCRIPTIONS, IndividualsChart, imr_chart
 from central.spc.drift import Baseline, Cusum, Ewma, cusum, ewma
-from central.web import charts
+from shared.charts import axes as charts_axes
+from shared.charts import distribution as charts_distribution
+from shared.charts import scale as charts_scale
+from shared.charts import series as charts_series
+from shared.charts import spc as charts_spc
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<script>alert("x")</script> & "quotes"'
@@ -77,7 +81,7 @@ def test_control_chart_circles_a_violation_with_its_tests_in_the_tooltip_and_leg
     values, outlier = shifted_series()
     chart = chart_of(values, tests={1, 2, 5})
     assert outlier in chart.violations.by_point
-    svg = charts.control_chart(
+    svg = charts_spc.control_chart(
         "lin-i",
         "Linearity error",
         values,
@@ -85,6 +89,7 @@ def test_control_chart_circles_a_violation_with_its_tests_in_the_tooltip_and_leg
         ucl=chart.limits.ucl,
         lcl=chart.limits.lcl,
         violations=chart.violations.by_point,
+        descriptions=TEST_DESCRIPTIONS,
         point_labels=[f"SN{i}" for i in range(values.size)],
         point_links=[f"/units/{i}" for i in range(values.size)],
         value_name="linearity error",
@@ -126,7 +131,7 @@ def test_a_chart_without_violations_has_no_marks_and_no_legend() -> None:
     values = np.array([1.0, 1.2, 0.9, 1.1, 1.0, 0.95, 1.05, 1.0, 1.1, 0.9, 1.0, 1.02])
     chart = chart_of(values, tests={1})
     assert not chart.violations
-    individuals, moving = charts.imr_charts("x", "X", chart)
+    individuals, moving = charts_spc.imr_charts("x", "X", chart, descriptions=TEST_DESCRIPTIONS)
     for svg in (individuals, moving):
         root = parse(svg)
         assert not find_all(root, "g", "c-mark")
@@ -137,7 +142,7 @@ def test_a_chart_without_violations_has_no_marks_and_no_legend() -> None:
 def test_imr_charts_draw_moving_ranges_from_the_second_point_and_mark_their_test_1() -> None:
     values = np.array([1.0, 1.01, 0.99, 1.0, 1.02, 0.98, 1.0, 1.01, 0.99, 1.0, 1.6, 1.0])
     chart = chart_of(values)
-    _, moving = charts.imr_charts("lin", "Linearity", chart)
+    _, moving = charts_spc.imr_charts("lin", "Linearity", chart, descriptions=TEST_DESCRIPTIONS)
     root = parse(moving)
     accessible(root, "lin-mr")
     marked = {int(g.get("data-index", "-1")) for g in find_all(root, "g", "c-mark")}
@@ -150,7 +155,7 @@ def test_imr_charts_draw_moving_ranges_from_the_second_point_and_mark_their_test
 def test_tooltips_and_titles_are_escaped() -> None:
     values, _ = shifted_series()
     chart = chart_of(values)
-    svg = charts.control_chart(
+    svg = charts_spc.control_chart(
         HOSTILE,
         HOSTILE,
         values,
@@ -158,6 +163,7 @@ def test_tooltips_and_titles_are_escaped() -> None:
         ucl=chart.limits.ucl,
         lcl=chart.limits.lcl,
         violations=chart.violations.by_point,
+        descriptions=TEST_DESCRIPTIONS,
         point_labels=[HOSTILE] * values.size,
         y_label=HOSTILE,
     )
@@ -171,20 +177,32 @@ def test_tooltips_and_titles_are_escaped() -> None:
 
 def test_output_is_deterministic() -> None:
     values, _ = shifted_series()
-    first = charts.imr_charts("a", "A", chart_of(values), point_labels=["u"] * 30)
-    again = charts.imr_charts("a", "A", chart_of(values), point_labels=["u"] * 30)
+    first = charts_spc.imr_charts(
+        "a", "A", chart_of(values), descriptions=TEST_DESCRIPTIONS, point_labels=["u"] * 30
+    )
+    again = charts_spc.imr_charts(
+        "a", "A", chart_of(values), descriptions=TEST_DESCRIPTIONS, point_labels=["u"] * 30
+    )
     assert first == again
-    boxes = [charts.Box("s", 50, 1, 2, 3, 0.5, 3.5, 2.1, 0, 4, points=list(np.linspace(0, 4, 50)))]
-    assert charts.box_plots("b", "B", boxes) == charts.box_plots("b", "B", boxes)
+    boxes = [
+        charts_distribution.Box(
+            "s", 50, 1, 2, 3, 0.5, 3.5, 2.1, 0, 4, points=list(np.linspace(0, 4, 50))
+        )
+    ]
+    assert charts_distribution.box_plots("b", "B", boxes) == charts_distribution.box_plots(
+        "b", "B", boxes
+    )
 
 
 def test_an_empty_series_gives_a_message_chart() -> None:
-    svg = charts.control_chart("e", "Empty", [], centre=0, ucl=1, lcl=-1)
+    svg = charts_spc.control_chart(
+        "e", "Empty", [], centre=0, ucl=1, lcl=-1, descriptions=TEST_DESCRIPTIONS
+    )
     root = parse(svg)
     accessible(root, "e")
     assert "chart-empty" in (root.get("class") or "")
     assert "No units" in str(svg)
-    assert "No data" in str(charts.line_chart("l", "L", []))
+    assert "No data" in str(charts_series.line_chart("l", "L", []))
 
 
 # --------------------------------------------------------------------------- drift
@@ -194,7 +212,9 @@ def test_cusum_chart_mirrors_the_lower_sum_and_marks_the_first_alarm() -> None:
     values = np.concatenate([np.zeros(20) + [0.1, -0.1] * 10, np.full(15, 1.0)])
     result = cusum(values, baseline=Baseline(mean=0.0, sd=0.1, points=0))
     assert isinstance(result, Cusum) and result.first_alarm is not None
-    svg = charts.cusum_chart("d-cusum", "CUSUM", result, point_labels=[f"u{i}" for i in range(35)])
+    svg = charts_spc.cusum_chart(
+        "d-cusum", "CUSUM", result, point_labels=[f"u{i}" for i in range(35)]
+    )
     root = parse(svg)
     accessible(root, "d-cusum")
     limits = y_of_line(root, "limit")
@@ -214,7 +234,7 @@ def test_ewma_chart_draws_its_time_varying_limits_and_alarms() -> None:
     values = np.concatenate([[0.1, -0.1] * 10, np.full(10, 0.6)])
     result = ewma(values, baseline=Baseline(mean=0.0, sd=0.1, points=0))
     assert isinstance(result, Ewma) and result.alarms_up
-    root = parse(charts.ewma_chart("d-ewma", "EWMA", result))
+    root = parse(charts_spc.ewma_chart("d-ewma", "EWMA", result))
     accessible(root, "d-ewma")
     limits = find_all(root, "path", "c-limit")
     assert len(limits) == 2
@@ -228,14 +248,14 @@ def test_ewma_chart_draws_its_time_varying_limits_and_alarms() -> None:
 
 
 def test_stacked_bars_scale_each_bar_to_its_own_total() -> None:
-    svg = charts.stacked_bars(
+    svg = charts_series.stacked_bars(
         "rates",
         "Rates",
         ["d1", "d2", "d3"],
         [
-            charts.Segment("pass", [8, 1, 0], "pass"),
-            charts.Segment("warning", [1, 0, 0], "warning"),
-            charts.Segment("fail", [1, 1, 0], "fail"),
+            charts_series.Segment("pass", [8, 1, 0], "pass"),
+            charts_series.Segment("warning", [1, 0, 0], "warning"),
+            charts_series.Segment("fail", [1, 1, 0], "fail"),
         ],
         tooltips=["t1", "t2", "t3"],
     )
@@ -259,14 +279,16 @@ def test_stacked_bars_scale_each_bar_to_its_own_total() -> None:
 def test_histogram_has_one_bar_per_bin_with_its_count() -> None:
     counts = [0, 3, 10, 0, 1]
     edges = [0, 20, 40, 60, 80, 100]
-    root = parse(charts.histogram("h", "H", counts, edges, bar_tooltips=list("abcde")))
+    root = parse(charts_distribution.histogram("h", "H", counts, edges, bar_tooltips=list("abcde")))
     bins = find_all(root, "g", "c-bin")
     assert [int(float(b.get("data-count", "-1"))) for b in bins] == counts
     rect_heights = [float(child_attr(b, "rect", "height")) for b in bins]
     assert rect_heights[2] == max(rect_heights) and rect_heights[0] == rect_heights[3] == 0
     assert rect_heights[1] == pytest.approx(rect_heights[2] * 0.3, rel=0.02)
-    assert "mismatched" not in str(charts.histogram("bad", "Bad", [1, 2], [0, 1]))  # no crash
-    assert "No data" in str(charts.histogram("bad", "Bad", [1, 2], [0, 1]))
+    assert "mismatched" not in str(
+        charts_distribution.histogram("bad", "Bad", [1, 2], [0, 1])
+    )  # no crash
+    assert "No data" in str(charts_distribution.histogram("bad", "Bad", [1, 2], [0, 1]))
 
 
 def test_box_plots_put_boxes_side_by_side_and_clamp_far_points_to_the_edge() -> None:
@@ -277,12 +299,14 @@ def test_box_plots_put_boxes_side_by_side_and_clamp_far_points_to_the_edge() -> 
     for name, v in (("line-1", a), ("line-2", b)):
         q1, median, q3, low, high = np.percentile(v, [25, 50, 75, 5, 95])
         boxes.append(
-            charts.Box(
+            charts_distribution.Box(
                 name, len(v), q1, median, q3, low, high, float(np.mean(v)), min(v), max(v), v
             )
         )
     root = parse(
-        charts.box_plots("cmp", "Compare", boxes, refs=[charts.RefLine(2.0, "spec", "spec")])
+        charts_distribution.box_plots(
+            "cmp", "Compare", boxes, refs=[charts_axes.RefLine(2.0, "spec", "spec")]
+        )
     )
     groups = find_all(root, "g", "c-box")
     assert [g.get("data-group") for g in groups] == ["line-1", "line-2"]
@@ -300,17 +324,17 @@ def test_box_plots_put_boxes_side_by_side_and_clamp_far_points_to_the_edge() -> 
 
 
 def test_line_chart_draws_whiskers_gaps_and_reference_lines() -> None:
-    svg = charts.line_chart(
+    svg = charts_series.line_chart(
         "trend",
         "Trend",
         [
-            charts.Series(
+            charts_series.Series(
                 "Cpk", [1.2, float("nan"), 1.4, 1.5], "line", [1.0, 0, 1.2, 1.3], [1.4, 0, 1.6, 1.7]
             ),
-            charts.Series("Ppk", [1.1, 1.2, 1.3, 1.4], "second"),
+            charts_series.Series("Ppk", [1.1, 1.2, 1.3, 1.4], "second"),
         ],
-        refs=[charts.RefLine(1.33, "capable", "centre")],
-        marks=[charts.Mark(2, "third window", "!")],
+        refs=[charts_axes.RefLine(1.33, "capable", "centre")],
+        marks=[charts_axes.Mark(2, "third window", "!")],
     )
     root = parse(svg)
     series = {p.get("data-series"): p.get("d", "") for p in find_all(root, "path", "c-line")}
@@ -329,10 +353,10 @@ def test_every_axis_gets_at_least_two_distinct_tick_labels() -> None:
     for _ in range(2000):
         low = float(rng.uniform(-1, 1)) * 10 ** float(rng.uniform(-6, 3))
         high = low + 10 ** float(rng.uniform(-7, 3))
-        if len(charts.nice_ticks(low, high, 4)) < 2:
+        if len(charts_scale.nice_ticks(low, high, 4)) < 2:
             single_tick_ranges += 1
-        ticks, step = charts._ticks(low, high, 4)
-        labels = [charts.tick_label(t, step) for t in ticks]
+        ticks, step = charts_scale.ticks_and_step(low, high, 4)
+        labels = [charts_scale.tick_label(t, step) for t in ticks]
         assert len(ticks) >= 2, (low, high)
         assert len(set(labels)) == len(labels), (low, high, labels)
     assert single_tick_ranges > 0  # the case the denser retry is for does occur
