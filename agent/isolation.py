@@ -81,6 +81,7 @@ def exit_reason(exitcode: int | None) -> str:
 class Request:
     path: str
     content: bytes | None  # the bytes already hashed by the caller, or None to read the file
+    sha256: str | None = None  # the caller's digest of `content` (None: the worker hashes)
     # New settings (a spec table pushed by central, agent.spec_sync) for this file and
     # every later one; None: keep the worker's.
     settings: AnalysisSettings | None = None
@@ -139,14 +140,18 @@ def _child_main(
         if request.content is None:
             result = analyse_file(path, settings)
         else:
-            result = analyse_content(path, request.content, settings)
+            result = analyse_content(path, request.content, settings, request.sha256)
         conn.send(result)
 
 
-def crashed_result(path: Path, detail: str, content: bytes | None) -> FileResult:
+def crashed_result(
+    path: Path, detail: str, content: bytes | None, sha256: str | None = None
+) -> FileResult:
     import hashlib
 
-    digest = hashlib.sha256(content).hexdigest() if content is not None else None
+    digest = sha256
+    if digest is None and content is not None:
+        digest = hashlib.sha256(content).hexdigest()
     return FileResult(
         path=str(path),
         file_name=path.name,
@@ -283,7 +288,9 @@ class IsolatedAnalyser:
             self.settings = settings
             self._settings_sent = False
 
-    def analyse(self, path: Path, content: bytes | None = None) -> FileResult:
+    def analyse(
+        self, path: Path, content: bytes | None = None, sha256: str | None = None
+    ) -> FileResult:
         with self._settings_lock:
             if self._process is None or not self._process.is_alive():
                 self.start()  # spawned with self.settings
@@ -292,7 +299,7 @@ class IsolatedAnalyser:
         conn = self._conn
         assert conn is not None  # noqa: S101 - start() set it
         try:
-            conn.send(Request(str(path), content, update))
+            conn.send(Request(str(path), content, sha256, update))
             if conn.poll(self.timeout_s):
                 result: FileResult = conn.recv()
                 return result
@@ -300,7 +307,7 @@ class IsolatedAnalyser:
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
             detail = "the reader stopped on it"
         self._restart(path, detail)
-        return crashed_result(path, detail, content)
+        return crashed_result(path, detail, content, sha256)
 
     def _restart(self, path: Path, detail: str) -> None:
         logger.warning("Analysis worker lost on {} ({}); starting a new one", path, detail)

@@ -39,7 +39,8 @@ from agent.store.store import Store
 from shared.analysis_settings import AnalysisSettings
 from shared.models import FileResult, Status, document_json
 
-Analyse = Callable[[Path, bytes], FileResult]
+# (path, its bytes, their verified SHA-256), as agent.watcher.Analyse.
+Analyse = Callable[[Path, bytes, str], FileResult]
 Kind = Literal["revised", "unchanged", "missing", "changed", "failed"]
 
 PAGE = 50  # results read, analysed and written per transaction
@@ -183,7 +184,7 @@ def decide(
 ) -> tuple[Outcome, writes.Revision | None]:
     """Analyse the verified bytes under today's rules and compare with the stored result."""
     old = FileResult.model_validate_json(row["document"])
-    new = analyse(Path(row["path"]), content)
+    new = analyse(Path(row["path"]), content, row["sha256"])
     name, path = old.file_name, row["path"]
     if new.status is Status.ERROR and old.status is not Status.ERROR:
         detail = new.error.message if new.error else "no verdict"
@@ -266,7 +267,7 @@ def isolated(settings: AnalysisSettings, kernel_cache_dir: Path | None = None) -
     started: list[IsolatedAnalyser] = []
     lock = threading.Lock()
 
-    def analyse(path: Path, content: bytes) -> FileResult:
+    def analyse(path: Path, content: bytes, sha256: str) -> FileResult:
         analyser = getattr(local, "analyser", None)
         if analyser is None:
             analyser = IsolatedAnalyser(
@@ -277,7 +278,7 @@ def isolated(settings: AnalysisSettings, kernel_cache_dir: Path | None = None) -
             local.analyser = analyser
             with lock:
                 started.append(analyser)
-        return analyser.analyse(path, content)
+        return analyser.analyse(path, content, sha256)
 
     try:
         yield analyse

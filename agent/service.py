@@ -148,8 +148,8 @@ class AgentService:
         )
         analyser, runtime = self.analyser, self.runtime
 
-        def analyse(path: Path, content: bytes | None) -> FileResult:
-            result = analyser.analyse(path, content)
+        def analyse(path: Path, content: bytes, sha256: str) -> FileResult:
+            result = analyser.analyse(path, content, sha256)
             runtime.starting_up = False  # a worker that failed at start-up may work now
             if runtime.analysis_error is not None:
                 runtime.report_analysis_error(None)

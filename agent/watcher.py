@@ -59,7 +59,8 @@ from agent.store.store import Store
 from shared.errors import ErrorCode
 from shared.models import FileResult, Status
 
-Analyse = Callable[[Path, bytes], FileResult]
+# (path, its bytes, their SHA-256 as the watcher took it): the analysis does not hash again.
+Analyse = Callable[[Path, bytes, str], FileResult]
 
 MAX_BACKOFF_S = 60.0
 # A freshly written file that does not parse may still be in the station's
@@ -351,11 +352,12 @@ class Watcher:
         if len(content) != tracked.size:  # still being written after all
             tracked.changed_at = self.clock()
             return 0
-        if reads.is_known(self.store.read(), hashlib.sha256(content).hexdigest()):
+        digest = hashlib.sha256(content).hexdigest()
+        if reads.is_known(self.store.read(), digest):
             self._finish(path, tracked)
             return 0
         started = time.perf_counter()
-        result = self.analyse(path, content)
+        result = self.analyse(path, content, digest)
         if self._looks_unfinished(result, tracked):
             self._backoff(tracked, f"{path.name} does not parse yet; waiting for the station.")
             return 0

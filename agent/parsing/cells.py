@@ -54,20 +54,20 @@ def is_text_in_number_cell(value: Any) -> bool:
     return math.isnan(to_float(value))
 
 
-def columns(rows: Sequence[Row], cols: Sequence[int], start: int) -> list[tuple[Any, ...]]:
-    """The cells of the given columns from row `start` down, one tuple per column.
+def columns(rows: Sequence[Row], cols: Sequence[int], start: int) -> list[list[Any]]:
+    """The cells of the given columns from row `start` down, one list per column.
 
-    calamine hands back a rectangle, so one C-level transpose does it; ragged
-    rows (other writers) are padded with blanks first.
+    calamine hands back a rectangle, so a plain index per row does it (only the
+    wanted columns: real sheets are 17-30 columns wide and a full transpose
+    costs twice as much); ragged rows (other writers) are padded with blanks.
     """
     block = rows[start:]
-    if not block:
-        return [() for _ in cols]
-    width = max(cols) + 1
-    if min(map(len, block)) < width:
-        block = [list(r) + [""] * (width - len(r)) for r in block]
-    transposed = list(zip(*block, strict=False))
-    return [transposed[c] for c in cols]
+    try:
+        return [[r[c] for r in block] for c in cols]
+    except IndexError:
+        width = max(cols) + 1
+        padded = [list(r) + [""] * (width - len(r)) for r in block]
+        return [[r[c] for r in padded] for c in cols]
 
 
 def to_numbers(values: Sequence[Any]) -> tuple[np.ndarray, int]:

@@ -138,14 +138,15 @@ def read_sheet(
 ) -> SheetData:
     """Data block of one sheet: stop at the first blank position; fill or drop missing errors."""
     start = first_data_row(rows, cols.position, sheet)
-    raw = columns(
-        rows, (cols.position, cols.error, cols.measured, cols.theory, cols.upper, cols.lower), start
-    )
-    positions, _ = to_numbers(raw[0])
+    (position_cells,) = columns(rows, (cols.position,), start)
+    positions, _ = to_numbers(position_cells)
     blank = np.flatnonzero(np.isnan(positions))
     stop = int(blank[0]) if blank.size else positions.size
     positions = positions[:stop]
-    converted = [to_numbers(values[:stop]) for values in raw[1:]]
+    # The data ends at the first blank position: only that block is read further.
+    others = (cols.error, cols.measured, cols.theory, cols.upper, cols.lower)
+    block = columns(rows[: start + stop], others, start)
+    converted = [to_numbers(values) for values in block]
     errors, measured, theory, upper, lower = (numbers for numbers, _ in converted)
     notes: list[Note] = []
 

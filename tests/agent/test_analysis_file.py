@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.analysis.file import analyse_file
+from agent.analysis.file import analyse_content, analyse_file
 from agent.analysis.track import _trim_effectiveness
 from agent.isolation import IsolatedAnalyser
 from agent.parsing.filenames import is_candidate
@@ -272,3 +272,14 @@ def test_trim_figures_of_overflowing_values_are_left_out_not_an_internal_error()
     assert figures is not None
     assert figures.resistance_change_ohms is None and figures.resistance_change_pct is None
     assert figures.improvement_pct is not None and figures.improvement_pct > 0
+
+
+def test_a_callers_digest_is_used_and_otherwise_taken_here(tmp_path: Path) -> None:
+    """The watcher hands its SHA-256 on, so a file is hashed once on its way to a verdict."""
+    path = system_a_file(tmp_path / "8340-1_SN77_TA_Test Data_1-2-2025.xlsx", tracks=2)
+    content = path.read_bytes()
+    own = analyse_content(path, content)
+    assert own.sha256 == hashlib.sha256(content).hexdigest()
+    handed = analyse_content(path, content, sha256=own.sha256)
+    assert handed.sha256 == own.sha256
+    assert handed.model_dump(exclude={"analysed_at"}) == own.model_dump(exclude={"analysed_at"})

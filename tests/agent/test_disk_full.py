@@ -92,7 +92,7 @@ def make_watcher(inbox: Path, store: Store, runtime: Runtime, clock: Clock) -> W
     return Watcher(
         inboxes=[inbox],
         store=store,
-        analyse=lambda path, content: analyse_content(path, content),
+        analyse=lambda path, content, sha256: analyse_content(path, content, None, sha256),
         runtime=runtime,
         settle_s=0.3,
         poll_interval_s=1.0,

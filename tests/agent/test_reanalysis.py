@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from datetime import UTC, date, datetime
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,12 @@ from shared.models import FileResult, Status
 from tests.conftest import STATION
 from tests.real_truth import IN_REPO
 
-ANALYSE = partial(analyse_content, settings=AnalysisSettings())
+
+def analyse_today(path: Path, content: bytes, sha256: str) -> FileResult:
+    """As the agent's worker analyses: today's rules, the verified digest passed on."""
+    return analyse_content(path, content, AnalysisSettings(), sha256)
+
+
 PASSING = "6828_44_TEST DATA_3-6-2025_5-22 AM.xls"  # Pass today (rotated within its window)
 FIRST_SEEN = datetime(2025, 3, 6, 11, 30, tzinfo=UTC)
 
@@ -98,7 +102,7 @@ def test_a_wrong_old_verdict_becomes_revision_1_and_the_old_one_is_kept(
     old_document = row(store, pk)["document"]
     old_outbox = row(store, pk)["outbox_id"]
 
-    summary = reanalyse(store, ANALYSE, Options(reason="spec-aware verdicts"))
+    summary = reanalyse(store, analyse_today, Options(reason="spec-aware verdicts"))
 
     assert (summary.reanalysed, summary.revised, summary.verdict_changed) == (1, 1, 1)
     assert summary.problems == 0
@@ -129,7 +133,7 @@ def test_a_wrong_old_verdict_becomes_revision_1_and_the_old_one_is_kept(
     assert item.station.first_analysed_at == FIRST_SEEN
     assert set(item.station.curves) == {"TRK1"}
 
-    again = reanalyse(store, ANALYSE, Options())
+    again = reanalyse(store, analyse_today, Options())
     assert (again.reanalysed, again.revised, again.unchanged) == (1, 0, 1)
     assert row(store, pk)["revision"] == 1
 
@@ -140,7 +144,7 @@ def test_a_result_of_todays_analysis_is_left_alone(store: Store, tmp_path: Path)
     deliver_all(store)
     before = dict(row(store, pk))
 
-    summary = reanalyse(store, ANALYSE, Options())
+    summary = reanalyse(store, analyse_today, Options())
 
     assert (summary.reanalysed, summary.unchanged, summary.revised) == (1, 1, 0)
     assert dict(row(store, pk)) == before
@@ -155,9 +159,9 @@ def test_since_and_model_select_in_sql(store: Store, tmp_path: Path) -> None:
     paths = copy_real(tmp_path / "inbox", *names)
     pks = {path.name: record(store, as_old_agent(analyse_file(path))) for path in paths}
 
-    by_model = reanalyse(store, ANALYSE, Options(model="7844"))
+    by_model = reanalyse(store, analyse_today, Options(model="7844"))
     assert sorted(o.file_name for o in by_model.outcomes) == [n for n in names if n[:4] == "7844"]
-    recent = reanalyse(store, ANALYSE, Options(since=date(2025, 1, 1)))
+    recent = reanalyse(store, analyse_today, Options(since=date(2025, 1, 1)))
     made_2025 = [n for n in names if "2025" in n]
     assert sorted(o.file_name for o in recent.outcomes) == made_2025
     assert recent.revised == len(made_2025)
@@ -185,7 +189,7 @@ def test_a_missing_or_changed_file_is_reported_and_nothing_stored_changes(
     gone.unlink()
     edited.write_bytes(edited.read_bytes()[:-10] + b"0123456789")
 
-    summary = reanalyse(store, ANALYSE, Options(page=2))
+    summary = reanalyse(store, analyse_today, Options(page=2))
 
     assert (summary.missing, summary.changed, summary.revised) == (1, 1, 1)
     kinds = {o.file_name: o.kind for o in summary.outcomes}
@@ -204,7 +208,7 @@ def test_an_archived_file_is_found_where_the_watcher_put_it(store: Store, tmp_pa
     clash.write_bytes(b"another file")
     shutil.move(path, archive / "line" / f"{path.stem} (2){path.suffix}")
 
-    summary = reanalyse(store, ANALYSE, Options(), Locator((inbox,), archive))
+    summary = reanalyse(store, analyse_today, Options(), Locator((inbox,), archive))
 
     assert summary.revised == 1
     assert row(store, pk)["revision"] == 1
@@ -216,7 +220,7 @@ def test_a_dry_run_stores_nothing(store: Store, tmp_path: Path) -> None:
     [path] = copy_real(tmp_path / "inbox", PASSING)
     pk = record(store, as_old_agent(analyse_file(path)))
     before = dict(row(store, pk))
-    summary = reanalyse(store, ANALYSE, Options(dry_run=True))
+    summary = reanalyse(store, analyse_today, Options(dry_run=True))
     assert summary.revised == 1 and summary.verdict_changed == 1
     assert dict(row(store, pk)) == before
 
@@ -227,7 +231,7 @@ def test_a_sync_that_was_sending_the_old_revision_cannot_swallow_the_new_one(
     [path] = copy_real(tmp_path / "inbox", PASSING)
     pk = record(store, as_old_agent(analyse_file(path)))
     [in_flight] = outbox.pending(store.read(), 10)  # the sync job has read revision 0 ...
-    reanalyse(store, ANALYSE, Options())  # ... re-analysis revises it meanwhile ...
+    reanalyse(store, analyse_today, Options())  # ... re-analysis revises it meanwhile ...
     store.writer.call(  # ... and central's answer for revision 0 arrives
         lambda conn: outbox.settle(conn, [in_flight.outbox_id], [], datetime.now(UTC))
     )
@@ -249,7 +253,7 @@ def test_retention_removes_a_revised_result_with_its_revisions(
 ) -> None:
     [path] = copy_real(tmp_path / "inbox", PASSING)
     pk = record(store, as_old_agent(analyse_file(path)))
-    reanalyse(store, ANALYSE, Options())
+    reanalyse(store, analyse_today, Options())
 
     def prune(conn: sqlite3.Connection) -> None:  # what agent.store.pruning.prune_rows does
         with transaction(conn):
@@ -311,7 +315,7 @@ def test_the_units_page_and_api_show_the_revision_and_why(
     pk = record(store, as_old_agent(analyse_file(path)))
     assert 'id="revision"' not in client.get(f"/units/{pk}").get_data(as_text=True)
 
-    reanalyse(store, ANALYSE, Options(reason="QA <asked>"))
+    reanalyse(store, analyse_today, Options(reason="QA <asked>"))
 
     page = client.get(f"/units/{pk}").get_data(as_text=True)
     assert 'id="revision">1: QA &lt;asked&gt; (re-analysed: analysis 1 -&gt; 2' in page

@@ -285,7 +285,7 @@ def test_a_pruned_file_still_in_the_station_folder_is_not_analysed_again(
     watcher = Watcher(
         inboxes=[inbox],
         store=store,
-        analyse=lambda path, content: analyse_content(path, content),
+        analyse=lambda path, content, sha256: analyse_content(path, content, None, sha256),
         runtime=runtime,
         settle_s=0.0,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -54,7 +55,9 @@ def make_watcher(
     inbox: Path, store: Store, runtime: Runtime, clock: Clock, **options: Any
 ) -> Watcher:
     """A watcher on the real analysis, driven by the test's clock."""
-    options.setdefault("analyse", lambda path, content: analyse_content(path, content))
+    options.setdefault(
+        "analyse", lambda path, content, sha256: analyse_content(path, content, None, sha256)
+    )
     return Watcher(
         inboxes=[inbox],
         store=store,
@@ -168,15 +171,33 @@ def test_restart_does_not_reread_known_files(
     simulate_station(inbox, count=2, seed=6)
     calls: list[Path] = []
 
-    def counting(path: Path, content: bytes) -> FileResult:
+    def counting(path: Path, content: bytes, sha256: str) -> FileResult:
         calls.append(path)
-        return analyse_content(path, content)
+        return analyse_content(path, content, sha256=sha256)
 
     first = make_watcher(inbox, store, runtime, clock, analyse=counting)
     assert settle(first, clock) == 2
     second = make_watcher(inbox, store, runtime, clock, analyse=counting)  # a restarted agent
     assert settle(second, clock) == 0
     assert len(calls) == 2
+
+
+def test_the_watchers_digest_is_the_results_and_is_taken_once(
+    inbox: Path, store: Store, runtime: Runtime, clock: Clock
+) -> None:
+    simulate_station(inbox, count=2, seed=7)
+    handed: dict[str, str] = {}
+
+    def recording(path: Path, content: bytes, sha256: str) -> FileResult:
+        handed[path.name] = sha256
+        assert sha256 == hashlib.sha256(content).hexdigest()  # of exactly these bytes
+        return analyse_content(path, content, sha256=sha256)
+
+    watcher = make_watcher(inbox, store, runtime, clock, analyse=recording)
+    assert settle(watcher, clock) == 2
+    rows = store.read().execute("SELECT file_name, sha256 FROM files").fetchall()
+    stored = dict(rows)
+    assert stored == handed
 
 
 def test_bad_files_are_recorded_as_errors_once_old_enough(
@@ -269,9 +290,9 @@ def test_a_backlog_is_analysed_and_queued_oldest_first(
     age_files(by_age, first_days_ago=400)
     calls: list[str] = []
 
-    def counting(path: Path, content: bytes) -> FileResult:
+    def counting(path: Path, content: bytes, sha256: str) -> FileResult:
         calls.append(path.name)
-        return analyse_content(path, content)
+        return analyse_content(path, content, sha256=sha256)
 
     watcher = make_watcher(inbox, store, runtime, clock, analyse=counting)
     assert settle(watcher, clock) == 12
@@ -288,10 +309,10 @@ def test_a_unit_saved_during_an_import_is_analysed_before_the_rest_of_it(
     age_files(copy_real_samples(inbox, 20), first_days_ago=400)
     calls: list[str] = []
 
-    def slow(path: Path, content: bytes) -> FileResult:
+    def slow(path: Path, content: bytes, sha256: str) -> FileResult:
         calls.append(path.name)
         clock.advance(0.4)  # each file takes a while: a round ends after one poll interval
-        return analyse_content(path, content)
+        return analyse_content(path, content, sha256=sha256)
 
     watcher = make_watcher(inbox, store, runtime, clock, analyse=slow)
     settle(watcher, clock)
@@ -316,10 +337,10 @@ def test_a_backlog_of_recent_units_keeps_their_order_so_the_newest_is_latest(
         os.utime(path, (stamp + 60 * n, stamp + 60 * n))
     calls: list[str] = []
 
-    def slow(path: Path, content: bytes) -> FileResult:
+    def slow(path: Path, content: bytes, sha256: str) -> FileResult:
         calls.append(path.name)
         clock.advance(0.4)
-        return analyse_content(path, content)
+        return analyse_content(path, content, sha256=sha256)
 
     watcher = make_watcher(inbox, store, runtime, clock, analyse=slow)
     settle(watcher, clock)
@@ -341,13 +362,13 @@ def test_import_progress_counts_the_backlog_and_files_found_meanwhile(
     seen: list[dict[str, int] | None] = []
     texts: list[str | None] = []
 
-    def watched(path: Path, content: bytes) -> FileResult:
+    def watched(path: Path, content: bytes, sha256: str) -> FileResult:
         seen.append(client.get("/api/status").get_json()["history_import"])
         texts.append(page_import_text(client))
         if len(seen) == 3:  # more old files land while the import runs
             age_files(copy_real_samples(inbox, 2, start=10), first_days_ago=500)
         clock.advance(0.5)
-        return analyse_content(path, content)
+        return analyse_content(path, content, sha256=sha256)
 
     watcher = make_watcher(inbox, store, runtime, clock, analyse=watched)
     assert page_import_text(client) is None
@@ -372,9 +393,9 @@ def test_test_dates_reveal_history_when_the_files_look_new(
     copy_real_samples(inbox, 4)
     seen: list[dict[str, int] | None] = []
 
-    def watched(path: Path, content: bytes) -> FileResult:
+    def watched(path: Path, content: bytes, sha256: str) -> FileResult:
         seen.append(client.get("/api/status").get_json()["history_import"])
-        return analyse_content(path, content)
+        return analyse_content(path, content, sha256=sha256)
 
     watcher = make_watcher(inbox, store, runtime, clock, analyse=watched)
     assert settle(watcher, clock) == 4

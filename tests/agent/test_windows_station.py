@@ -78,7 +78,9 @@ def inbox(tmp_path: Path) -> Path:
 def watcher_on(
     windows: Platform, inbox: Path, store: Store, runtime: Runtime, clock: Clock, **options: Any
 ) -> Watcher:
-    options.setdefault("analyse", lambda path, content: analyse_content(path, content))
+    options.setdefault(
+        "analyse", lambda path, content, sha256: analyse_content(path, content, None, sha256)
+    )
     return Watcher(
         inboxes=[inbox],
         store=store,
@@ -356,7 +358,7 @@ def test_a_scan_costs_the_folders_not_the_known_files(
         os.utime(folder, ns=(10**18, 10**18))  # folders last changed long ago
     clock = Clock()
 
-    def no_reading(path: Path, content: bytes) -> Any:
+    def no_reading(path: Path, content: bytes, sha256: str) -> Any:
         raise AssertionError("nothing is analysed here")
 
     watcher = watcher_on(counting, inbox, store, runtime, clock, analyse=no_reading, sweep_files=50)

@@ -277,7 +277,6 @@ def test_a_station_reanalysis_reaches_central_as_a_new_revision(
     tmp_path: Path,
 ) -> None:
     """The whole path: an old verdict in the store, synced; `reanalyze`; synced again."""
-    from functools import partial
 
     from agent.analysis.file import analyse_content
     from tests.agent.test_reanalysis import PASSING, as_old_agent, record
@@ -290,7 +289,13 @@ def test_a_station_reanalysis_reaches_central_as_a_new_revision(
     try:
         syncer = make_syncer(store, runtime, central.url, add_station(central_db, STATION))
         assert syncer.run() == 1
-        summary = reanalyse(store, partial(analyse_content, settings=AnalysisSettings()), Options())
+        summary = reanalyse(
+            store,
+            lambda path, content, sha256: analyse_content(
+                path, content, AnalysisSettings(), sha256
+            ),
+            Options(),
+        )
         assert summary.revised == 1
         assert syncer.run() == 1
         assert syncer.run() == 0  # delivered: nothing left to send
