@@ -138,3 +138,57 @@ def is_untrimmed_anomaly(
         return False
     change = trim_change(positions, errors, untrimmed_positions, untrimmed_errors)
     return change < ANOMALY_TRIM_CHANGE
+
+
+@njit(cache=True)
+def plausibility_figures(
+    positions: np.ndarray,
+    errors: np.ndarray,
+    upper: np.ndarray,
+    lower: np.ndarray,
+    wide_limit: float,
+) -> tuple[float, bool, float, float, float, int, int, int]:
+    """What agent.parsing.sanity judges a sheet by, in one pass instead of a dozen array calls.
+
+    (largest |error|, any error non-zero, largest finite |upper| and |lower|
+    (-1 when there is none), largest |position|, steps that do not increase,
+    limit cells beyond wide_limit, points whose upper limit is below the lower).
+    NaN behaves as numpy's max and comparisons would: a NaN error or position
+    makes its maximum NaN, a NaN limit is absent, a NaN compares False.
+    """
+    worst_error = 0.0
+    nonzero = False
+    for value in errors:
+        magnitude = abs(value)
+        if np.isnan(magnitude) or magnitude > worst_error:
+            worst_error = magnitude
+            if np.isnan(magnitude):
+                break
+    for value in errors:
+        if value != 0.0:  # NaN too, as numpy's any()
+            nonzero = True
+            break
+    top_upper = -1.0
+    top_lower = -1.0
+    wide = 0
+    swapped = 0
+    for i in range(upper.size):
+        up = abs(upper[i])
+        low = abs(lower[i])
+        if np.isfinite(up) and up > top_upper:
+            top_upper = up
+        if np.isfinite(low) and low > top_lower:
+            top_lower = low
+        wide += (up > wide_limit) + (low > wide_limit)
+        swapped += upper[i] < lower[i]
+    farthest = 0.0
+    for value in positions:
+        magnitude = abs(value)
+        if np.isnan(magnitude) or magnitude > farthest:
+            farthest = magnitude
+            if np.isnan(magnitude):
+                break
+    backward = 0
+    for i in range(1, positions.size):
+        backward += positions[i] - positions[i - 1] <= 0.0
+    return worst_error, nonzero, top_upper, top_lower, farthest, backward, wide, swapped

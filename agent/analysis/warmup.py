@@ -53,6 +53,7 @@ def warm_up() -> dict[str, Any]:
     shape.trim_change(positions, errors, positions[:-1], errors[:-1])
     shape.is_anomaly(positions, errors, 1e-4)
     shape.is_untrimmed_anomaly(positions, positions * 1e-3, 1e-4, positions, positions * 2e-3)
+    shape.plausibility_figures(positions, errors, upper, lower, 1.0)
     sheet = SheetData(positions, errors, upper, lower, resistance=1000.0)
     analyse_track(TrackData("TRK1", trimmed=sheet, untrimmed=sheet))
     failing = SheetData(positions, errors * 5.0, upper, lower, resistance=None)

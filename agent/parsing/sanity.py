@@ -12,8 +12,7 @@ spreadsheet of volts could hold are treated as corruption.
 
 from __future__ import annotations
 
-import numpy as np
-
+from agent.analysis.shape import plausibility_figures
 from agent.parsing.layout import SheetData
 from shared.errors import ErrorCode, InputFileError, NoteCode
 from shared.models import Note
@@ -28,33 +27,29 @@ MAX_BACKWARD_STEP_SHARE = 0.10
 def check_sheet(sheet: SheetData, label: str) -> list[Note]:
     """Raise for impossible data; return notes for suspicious but usable data."""
     n = sheet.positions.size
-    worst_error = float(np.abs(sheet.errors).max()) if n else 0.0
-    if worst_error > MAX_ABS_VOLTS:
+    worst_error, measured, top_upper, top_lower, farthest, backward, wide, swapped = (
+        plausibility_figures(sheet.positions, sheet.errors, sheet.upper, sheet.lower, WIDE_LIMIT)
+    )
+    if n and worst_error > MAX_ABS_VOLTS:
         raise _implausible(f"{label}: an error of {worst_error:.4g} V is not a possible reading")
-    if n and not sheet.errors.any():
+    if n and not measured:
         raise InputFileError(
             ErrorCode.NOT_MEASURED,
             f"{label}: the error is exactly 0 at all {n} points, so the element was not "
             "measured (open contact or a station export fault). Re-test the unit.",
         )
-    widest = 0.0
-    for name, limits in (("upper", sheet.upper), ("lower", sheet.lower)):
-        present = np.abs(limits[np.isfinite(limits)])
-        if present.size:
-            if float(present.max()) > MAX_ABS_LIMIT:
-                raise _implausible(f"{label}: an {name} limit of {present.max():.4g} V")
-            widest = max(widest, float(present.max()))
-    if n and float(np.abs(sheet.positions).max()) > MAX_ABS_POSITION:
-        raise _implausible(
-            f"{label}: a position of {np.abs(sheet.positions).max():.4g} is beyond any travel"
-        )
+    for name, top in (("upper", top_upper), ("lower", top_lower)):
+        if top > MAX_ABS_LIMIT:
+            raise _implausible(f"{label}: an {name} limit of {top:.4g} V")
+    widest = max(top_upper, top_lower, 0.0)
+    if n and farthest > MAX_ABS_POSITION:
+        raise _implausible(f"{label}: a position of {farthest:.4g} is beyond any travel")
     notes: list[Note] = []
-    steps = np.diff(sheet.positions)
-    backward = int((steps <= 0).sum())
+    steps = max(n - 1, 0)
     if backward:
-        if backward > MAX_BACKWARD_STEP_SHARE * max(steps.size, 1):
+        if backward > MAX_BACKWARD_STEP_SHARE * max(steps, 1):
             raise _implausible(
-                f"{label}: positions go backwards or repeat at {backward} of {steps.size} steps"
+                f"{label}: positions go backwards or repeat at {backward} of {steps} steps"
             )
         notes.append(
             Note(
@@ -63,9 +58,6 @@ def check_sheet(sheet: SheetData, label: str) -> list[Note]:
             )
         )
     if widest > WIDE_LIMIT:
-        wide = int(
-            (np.abs(sheet.upper) > WIDE_LIMIT).sum() + (np.abs(sheet.lower) > WIDE_LIMIT).sum()
-        )
         notes.append(
             Note(
                 code=NoteCode.WIDE_LIMITS,
@@ -74,7 +66,6 @@ def check_sheet(sheet: SheetData, label: str) -> list[Note]:
                 "written, and the mean spec and sigma threshold include these limits.",
             )
         )
-    swapped = int((sheet.upper < sheet.lower).sum())  # NaN compares False
     if swapped:
         notes.append(
             Note(
