@@ -87,7 +87,7 @@ class Strict:
 def strict_figures(sheet: SheetData, upper: np.ndarray, lower: np.ndarray) -> Strict:
     """Offset only, every point: what the first release (and truth.json) would say."""
     _, fails, raw, error, mask = linearity.strict_summary(sheet.errors, upper, lower)
-    figures = StrictFigures.model_construct(  # our own numbers: no validation to pay for
+    figures = StrictFigures(  # validated: faster than model_construct for three fields
         linearity_pass=int(fails) == 0, fail_points=int(fails), linearity_error=float(error)
     )
     return Strict(figures=figures, raw_fails=int(raw), outside=mask)

@@ -51,7 +51,8 @@ class Plan:
         adjusted = None
         if self.angle_nominal is not None and k < 1.0:
             adjusted = self.angle_nominal / (1.0 - k)
-        return Adjustment.model_construct(  # our own numbers: no validation to pay for
+        # Validated: pydantic-core checks these few fields faster than model_construct sets them.
+        return Adjustment(
             policy=self.policy.value,
             k=k,
             k_bounds=(self.k_lo, self.k_hi),
