@@ -63,7 +63,7 @@ class Plan:
             excluded_start=min(self.excluded_start, judged.size),
             excluded_end=min(self.excluded_end, judged.size),
             excluded_source=self.excluded_source,
-            excluded_points=[int(i) for i in np.flatnonzero(~judged)],
+            excluded_points=np.flatnonzero(~judged).tolist(),
         )
 
 

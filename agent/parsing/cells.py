@@ -81,6 +81,8 @@ def to_numbers(values: Sequence[Any]) -> tuple[np.ndarray, int]:
         numbers = np.array(values, dtype=np.float64)
     except (ValueError, TypeError):
         return _mixed_numbers(values)
+    if math.isfinite(numbers.sum()):  # one reduction settles the usual all-finite column
+        return numbers, 0
     bad = ~np.isfinite(numbers)  # only text such as "NaN" or "inf" gets here as non-finite
     if bad.any():
         numbers[bad] = np.nan
