@@ -51,7 +51,6 @@ from central.stations import list_stations
 from central.web import model_order, model_page
 from central.web.auth import login_required
 from central.web.context import context
-from shared.quality import MIN_RATED_SAMPLE
 
 bp = Blueprint("models", __name__)
 
@@ -247,7 +246,6 @@ def model_list() -> Any:
         unlisted=len(every) - len(summaries),
         stations=[s.name for s in list_stations(db)],
         scorecard_tracks=SCORECARD_TRACKS,
-        min_rated=MIN_RATED_SAMPLE,
         classes=classes,
         groups={
             by: spec_groups.breakdown(every, classes, by)
@@ -327,7 +325,6 @@ def model_detail(model: str) -> Any:
         drift_days=context().alarms.baseline_days,
         drift_before=reference.before,
         scorecard_tracks=SCORECARD_TRACKS,
-        min_rated=MIN_RATED_SAMPLE,
         near=near,
         near_total=sum(n.near_misses for n in near),
         near_tracks=sum(n.tracks for n in near),
