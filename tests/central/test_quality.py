@@ -158,7 +158,7 @@ def test_governing_vs_strict_rescues_and_yields(central_db: Database, accounts: 
 
     viewer = signed_in(central_db, VIEWER, VIEWER_PASSWORD)
     page = html.unescape(viewer.get("/quality").get_data(as_text=True))
-    assert 'id="quality-total"' in page and "Pass rate (strict)" in page
+    assert 'id="quality-total"' in page and "Yield (strict)" in page
     by_class = viewer.get("/quality?group=element_type&element=Carbon").get_data(as_text=True)
     assert 'data-key="Carbon"' in by_class
     assert viewer.get("/quality?from=nope").status_code == 400
