@@ -15,6 +15,7 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ from flask.testing import FlaskClient
 
 from central.auth.audit import CLI
 from central.auth.users import Role, add_user
-from central.db import Database
+from central.db import Database, migration_scripts
 from central.spc.capability import IndexEstimate, SpecLimits, capability
 from central.web.format import format_number
 from central.web.model_order import ORDERS
@@ -31,7 +32,7 @@ from shared.models import FileResult, Status
 from tests.central.alarm_helpers import FAILING, PASSING, real, send
 from tests.central.auth_helpers import VIEWER, VIEWER_PASSWORD, signed_in
 from tests.central.data_helpers import renamed
-from tests.conftest import emptied
+from tests.conftest import emptied, migrated_database
 
 UNTRIMMED_REAL = "7844_256A_TEST DATA_9-13-2024_5-59 AM.xls"  # no TRM sheet: never trimmed
 DAY = date.today() - timedelta(days=3)
@@ -248,3 +249,33 @@ def test_sorting_keeps_the_filters_and_refuses_unknown_orders(viewer: FlaskClien
         assert body(viewer, f"/models?sort={key}")
     refused = body(viewer, "/models?sort=name;DROP", 400)
     assert "'sort' is one of model, cpk, yield, volume, failures" in refused
+
+
+def test_migration_010_finds_the_untrimmed_tracks_stored_before_it(
+    postgres_admin_url: str, tmp_path: Path
+) -> None:
+    """Results stored before the flag columns existed get them from their documents."""
+    script = dict(migration_scripts())[10]
+    good = real(PASSING)
+    units = [
+        like(good, "m", 0, model="M"),
+        like(good, "m", 1, model="M", untrimmed_only=True),
+        like(good, "m", 2, model="M", is_anomaly=True),
+        renamed(real(UNTRIMMED_REAL), "m-real", test_date=made(3)),
+    ]
+    for db in migrated_database(postgres_admin_url, tmp_path):
+        send(db, "line-1", units)
+        with db.pool.connection() as conn:
+            conn.execute("ALTER TABLE tracks DROP COLUMN untrimmed_only")
+            conn.execute("ALTER TABLE track_series DROP COLUMN untrimmed")
+            conn.execute(script.encode())
+            flags = dict(
+                conn.execute("SELECT serial, untrimmed FROM track_series ORDER BY 1").fetchall()
+            )
+        assert flags == {
+            u.serial: quality.untrimmed_or_aborted(
+                u.tracks[0].untrimmed_only, u.tracks[0].is_anomaly
+            )
+            for u in units
+        }
+        assert list(flags.values()).count(True) == 3
