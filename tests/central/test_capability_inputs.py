@@ -251,11 +251,11 @@ def test_sorting_keeps_the_filters_and_refuses_unknown_orders(viewer: FlaskClien
     assert "'sort' is one of model, cpk, yield, volume, failures" in refused
 
 
-def test_migration_010_finds_the_untrimmed_tracks_stored_before_it(
+def test_migration_012_finds_the_untrimmed_tracks_stored_before_it(
     postgres_admin_url: str, tmp_path: Path
 ) -> None:
     """Results stored before the flag columns existed get them from their documents."""
-    script = dict(migration_scripts())[10]
+    script = dict(migration_scripts())[12]
     good = real(PASSING)
     units = [
         like(good, "m", 0, model="M"),
