@@ -114,6 +114,9 @@ def query_figures(db: Database, today: date) -> list[tuple[str, str]]:
         fleet.fleet(db, today, now)
         models.model_summaries(db, Filters.last_days(7, today))
 
+    def filtered_overview(i: int) -> None:  # the headline and rows of one model's year
+        fleet.fleet(db, today, now, Filters.last_days(365, today, models=(top[i % len(top)],)))
+
     def model_page(i: int) -> None:
         model = top[i % len(top)]
         models.model_summaries(db, window.with_models(model))
@@ -143,6 +146,11 @@ def query_figures(db: Database, today: date) -> list[tuple[str, str]]:
 
     return [
         _row("overview: fleet + models of the week", _time(overview, ROUNDS), PAGE_GOAL_MS),
+        _row(
+            "overview filtered: one model over a year",
+            _time(filtered_overview, ROUNDS),
+            PAGE_GOAL_MS,
+        ),
         _row(
             "model page, 90 days: counts, SPC series, positions",
             _time(model_page, ROUNDS),
@@ -201,6 +209,11 @@ def page_figures(db: Database, today: date) -> list[tuple[str, str]]:
     pages = [
         ("GET / (fleet overview)", lambda i: get("/")),
         ("GET /models (scorecards)", lambda i: get(f"/models?{window}")),
+        ("GET /models?sort=cpk (scorecards, sorted)", lambda i: get(f"/models?{window}&sort=cpk")),
+        (
+            "GET /?model=&from=&to= (filtered overview)",
+            lambda i: get(f"/?model={top[i % len(top)]}&{window}"),
+        ),
         ("GET /models/<model>, 90 days", lambda i: get(f"/models/{top[i % len(top)]}?{window}")),
         (
             "GET /models/<model>/compare, 90 days",

@@ -238,6 +238,8 @@ def _ratio(row: tuple[Any, ...]) -> float | None:
 
 def _index(estimate: IndexEstimate | Any) -> tuple[float | None, str]:
     if isinstance(estimate, IndexEstimate):
+        if estimate.rating is None:  # under shared.quality.MIN_RATED_SAMPLE values
+            return estimate.value, f"n = {estimate.n}: too few for a rating"
         return estimate.value, estimate.rating.value
     return None, str(getattr(estimate, "message", "not available"))
 
@@ -284,7 +286,10 @@ def _write_summary(
         [_bold(sheet, _styled(sheet, v, f)) for v, f in zip(total_line, formats, strict=True)]
     )
     sheet.append(
-        ["Yield = Pass / (Pass + Warning + Fail); Error and Skipped files are counted apart."]
+        [
+            "Yield = (Pass + Warning) / (Pass + Warning + Fail), as on every page and the "
+            "station; Error and Skipped files are counted apart."
+        ]
     )
     sheet.append(
         ["Cpk / Ppk: linearity error as a fraction of its spec (upper limit 1), production order."]

@@ -32,7 +32,7 @@ TRACK_COLUMNS = (
     "result_id, track_id, status, points, sigma_gradient, sigma_threshold, sigma_pass, "
     "linearity_error, linearity_spec, linearity_pass, optimal_offset, fail_points, "
     "raw_fail_points, travel_length, max_violation, margin_to_spec, near_miss, is_anomaly, curve, "
-    "pass_curves"
+    "pass_curves, untrimmed_only"
 )
 
 
@@ -57,6 +57,7 @@ RESULT_TYPES = (
 TRACK_TYPES = (
     *("uuid", "text", "text", "int4", "float8", "float8", "bool", "float8", "float8", "bool"),
     *("float8", "int4", "int4", "float8", "float8", "float8", "bool", "bool", "bytea", "bytea"),
+    "bool",
 )
 
 
@@ -140,6 +141,7 @@ def _track_rows(item: StationResult) -> list[tuple[Any, ...]]:
             t.is_anomaly,
             item.curves.get(t.track_id),
             item.pass_curves.get(t.track_id),
+            t.untrimmed_only,
         )
         for t in item.result.tracks
     ]

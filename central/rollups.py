@@ -102,11 +102,13 @@ GROUP BY r.station_pk, COALESCE(r.model, ''), r.made_at::date, b.bin
 # track_series (migration 006): the per-track metrics in model and time order.
 _SERIES_COLUMNS = (
     *("model", "made_at", "result_id", "track_id", "station_pk", "serial", "status"),
-    *("sigma_gradient", "sigma_threshold", "linearity_error", "linearity_spec"),
+    *("sigma_gradient", "sigma_threshold", "linearity_error", "linearity_spec", "untrimmed"),
 )
+# `untrimmed` is shared.quality.untrimmed_or_aborted, written in SQL (a test holds them equal).
 _SERIES_SELECT = """
 SELECT COALESCE(r.model, ''), r.made_at, r.result_id, t.track_id, r.station_pk, r.serial,
-       t.status, t.sigma_gradient, t.sigma_threshold, t.linearity_error, t.linearity_spec
+       t.status, t.sigma_gradient, t.sigma_threshold, t.linearity_error, t.linearity_spec,
+       t.untrimmed_only OR t.is_anomaly
 FROM results r JOIN tracks t ON t.result_id = r.result_id {where}
 """
 

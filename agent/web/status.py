@@ -9,6 +9,7 @@ from agent.config import current_shift_start
 from agent.store import reads
 from agent.web.context import AgentContext
 from agent.web.sync_alert import sync_alert
+from shared.quality import yield_pct
 
 
 def build_status(ctx: AgentContext, now: datetime | None = None) -> dict[str, Any]:
@@ -18,7 +19,6 @@ def build_status(ctx: AgentContext, now: datetime | None = None) -> dict[str, An
     counts = reads.counts_since(conn, start)
     outbox = reads.outbox_stats(conn, now)
     ctx.runtime.metrics.outbox_pending.set(outbox["pending"])
-    judged = counts["Pass"] + counts["Warning"] + counts["Fail"]
     runtime = ctx.runtime
     central = runtime.central.as_dict()
     latest = reads.latest(conn)
@@ -30,7 +30,8 @@ def build_status(ctx: AgentContext, now: datetime | None = None) -> dict[str, An
         "history_results": reads.count_history(conn) if latest is None else None,
         "counts": counts,
         "shift_started_at": start.isoformat(),
-        "yield_pct": None if judged == 0 else round(100.0 * (judged - counts["Fail"]) / judged, 1),
+        # The one definition (shared/quality.py), rounded as the page prints it.
+        "yield_pct": _rounded(yield_pct(counts["Pass"], counts["Warning"], counts["Fail"])),
         "outbox": outbox,
         "history_import": runtime.history_import.snapshot(),
         "central": central,
@@ -50,3 +51,7 @@ def build_status(ctx: AgentContext, now: datetime | None = None) -> dict[str, An
         },
         "now": now.isoformat(),
     }
+
+
+def _rounded(pct: float | None) -> float | None:
+    return None if pct is None else round(pct, 1)

@@ -8,7 +8,8 @@ the reasons for them are in docs/decisions/0013-alarms.md; in short:
 - silent: an active station with no contact (results or heartbeat) for
   longer than `silent_after` (a station that never sent anything counts
   from when it was added);
-- yield drop: the yield of a station's newest `yield_units` units (made in
+- yield drop: the yield (shared/quality.py: Pass and Warning over every
+  verdict) of a station's newest `yield_units` units (made in
   the recent window) is at least 5 points below its yield over the baseline
   period, and a one-sided binomial test says a drop that large is unlikely
   by chance (p < 0.001);
@@ -47,6 +48,7 @@ from central.spc.reference import (
 )
 from central.spc.series import Unavailable
 from central.spc.special import regularized_beta
+from shared import quality
 
 # Yield drop
 YIELD_MIN_UNITS = 20  # fewer recent units with a verdict: no judgement
@@ -61,7 +63,9 @@ RULE_NEWEST = 10  # the newest units tested
 RULE_MIN_FAILING = 2  # of them beyond 3 sigma on one chart: one alone is too common (0013)
 RULE_MIN_LIMIT_POINTS = 30  # units before them that the limits come from
 SERIES_POINTS = 200  # newest units (their analysed tracks, at most this many) per pair
-VERDICTS = ("Pass", "Warning", "Fail")
+# The yield is shared/quality.py's: a Warning passes here as on every page.
+VERDICTS = tuple(str(s) for s in quality.VERDICTS)
+PASSING = tuple(str(s) for s in quality.PASSING)
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,8 @@ def binomial_cdf(k: int, n: int, p: float) -> float:
 
 _YIELD = """
 WITH base AS (
-    SELECT d.station_pk, SUM(d.passes) AS passes, SUM(d.passes + d.warnings + d.fails) AS n
+    SELECT d.station_pk, SUM(d.passes + d.warnings) AS passes,
+           SUM(d.passes + d.warnings + d.fails) AS n
     FROM rollup_daily d
     WHERE d.day BETWEEN %(base_from)s AND %(base_to)s
     GROUP BY d.station_pk
@@ -181,7 +186,7 @@ SELECT s.id, b.passes, b.n, x.passes, x.n, x.first_made
 FROM stations s
 JOIN base b ON b.station_pk = s.id
 CROSS JOIN LATERAL (
-    SELECT COUNT(*) FILTER (WHERE last.status = 'Pass') AS passes, COUNT(*) AS n,
+    SELECT COUNT(*) FILTER (WHERE last.status = ANY(%(passing)s)) AS passes, COUNT(*) AS n,
            MIN(last.made_at) AS first_made
     FROM (
         SELECT r.status, r.made_at FROM results r
@@ -206,6 +211,7 @@ def yield_drops(
             "since": windows.recent_since,
             "until": windows.until,
             "verdicts": list(VERDICTS),
+            "passing": list(PASSING),
             "units": settings.yield_units,
             "min_base": YIELD_MIN_BASELINE,
             "min_units": YIELD_MIN_UNITS,
@@ -300,6 +306,7 @@ def pair_series(conn: psycopg.Connection, windows: Windows) -> list[PairSeries]:
             "since": windows.history_since,
             "until": windows.until,
             "verdicts": list(VERDICTS),
+            "passing": list(PASSING),
             "points": SERIES_POINTS,
         },
     ).fetchall()

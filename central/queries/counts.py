@@ -1,10 +1,11 @@
 """Status counts of units and the yield every view derives from them, defined once.
 
 A unit is one analysed file (a result); its status is its worst track's.
-Yield counts only units with a verdict: Pass / (Pass + Warning + Fail). An
-Error (unreadable, too few points) is not a pass and not a verdict either: it
-is counted and shown beside the yield, never folded into it silently.
-Skipped files (scrap, noise, Final Test) are not trim data at all.
+The yield is shared/quality.py's, the station page's too: (Pass + Warning) /
+(Pass + Warning + Fail). An Error (unreadable, too few points) is not a pass
+and not a verdict either: it is counted and shown beside the yield, never
+folded into it silently. Skipped files (scrap, noise, Final Test) are not
+trim data at all.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from psycopg import sql
 
 from central.rollup_columns import COUNT_NAMES
+from shared import quality
 
 COUNT_WIDTH = len(COUNT_NAMES)
 # Their SUMs over rollup rows `d`, in that order.
@@ -48,8 +50,8 @@ class StatusCounts:
 
     @property
     def yield_pct(self) -> float | None:
-        """Pass / (Pass + Warning + Fail) in %, None when no unit has a verdict."""
-        return None if self.verdicts == 0 else 100.0 * self.passes / self.verdicts
+        """(Pass + Warning) / (Pass + Warning + Fail) in %, None when no unit has a verdict."""
+        return quality.yield_pct(self.passes, self.warnings, self.fails)
 
     def __add__(self, other: StatusCounts) -> StatusCounts:
         return StatusCounts(

@@ -1,21 +1,27 @@
-"""The fleet overview: every station, its last contact and its yield today and this week.
+"""The fleet overview: every station, its last contact and its yield over a day and a span.
 
 One query: stations, their latest heartbeat (agent version, outbox depth)
-and the day rollups of this week; no result or track row is read, except
+and the day rollups of the span; no result or track row is read, except
 one index probe per station for the agent version of a station that has
 never sent a heartbeat.
+
+The counts follow the page's filters (central/queries/filters.py): with a
+model, an element type or a product class they count those units only, so a
+headline and a station row always add up to the units the filters select.
+Without dates the day is today and the span the ISO week holding it (Monday
+first); with dates the span is the chosen range and the day its last day.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from psycopg import sql
 
 from central.db import Database
 from central.queries.counts import COUNT_WIDTH, StatusCounts
-from central.queries.filters import QueryError, QueryErrorCode
+from central.queries.filters import Filters, QueryError, QueryErrorCode
 from central.rollup_columns import COUNT_NAMES
 
 
@@ -31,8 +37,8 @@ class StationStatus:
     outbox_oldest_age_s: float | None
     dead_letters: int | None
     last_error: str | None
-    today: StatusCounts
-    week: StatusCounts
+    day: StatusCounts  # Fleet.day's units (of the filters' models)
+    span: StatusCounts  # Fleet.span_start to Fleet.span_end
 
     @property
     def last_contact(self) -> datetime | None:
@@ -42,17 +48,19 @@ class StationStatus:
 
 @dataclass(frozen=True)
 class Fleet:
-    today: date
-    week_start: date
+    day: date  # today, or the last day of a chosen range
+    span_start: date | None  # the week's Monday, or the range's first day (None: open)
+    span_end: date
+    chosen: bool  # the dates came from the filters
     stations: list[StationStatus]
 
-    @property
-    def today_total(self) -> StatusCounts:
-        return sum((s.today for s in self.stations), StatusCounts())
-
-    @property
-    def week_total(self) -> StatusCounts:
-        return sum((s.week for s in self.stations), StatusCounts())
+    def total(self, names: tuple[str, ...] = ()) -> tuple[StatusCounts, StatusCounts]:
+        """The day's and the span's counts over these stations (all when none named)."""
+        kept = [s for s in self.stations if not names or s.name in names]
+        return (
+            sum((s.day for s in kept), StatusCounts()),
+            sum((s.span for s in kept), StatusCounts()),
+        )
 
 
 _FLEET = sql.SQL(
@@ -69,9 +77,9 @@ LEFT JOIN LATERAL (
     ORDER BY r.made_at DESC LIMIT 1
 ) latest ON TRUE
 LEFT JOIN LATERAL (
-    SELECT {today_inner}, {week_inner}
+    SELECT {day_inner}, {span_inner}
     FROM rollup_daily d
-    WHERE d.station_pk = s.id AND d.day BETWEEN {week_start} AND {today}
+    {where} AND d.station_pk = s.id
 ) w ON TRUE
 ORDER BY s.name
 """
@@ -88,21 +96,32 @@ def _filtered(condition: sql.Composable) -> sql.Composable:
     )
 
 
-def fleet(db: Database, today: date, now: datetime) -> Fleet:
-    """Every station (revoked ones too, marked), ordered by name.
+def windows(today: date, filters: Filters) -> tuple[date, date | None, date, bool]:
+    """(day, span start, span end, chosen) for the filters' dates, as the module says."""
+    if filters.start is None and filters.end is None:
+        return today, today - timedelta(days=today.weekday()), today, False
+    end = filters.end or max(today, filters.start or today)
+    return end, filters.start, end, True
 
-    today: the plant's production day; the week is the ISO week holding it
-    (Monday first). now: an aware instant for "silent for".
+
+def fleet(db: Database, today: date, now: datetime, filters: Filters | None = None) -> Fleet:
+    """Every station (revoked ones too, marked), ordered by name, counted under `filters`.
+
+    today: the plant's production day. now: an aware instant for "silent for".
+    The filters' stations do not narrow the list (the page shows the ones it
+    was asked for); their models, element type and product class narrow the
+    counts, their dates choose the day and the span (module docstring).
     """
     if now.tzinfo is None:
         raise QueryError(QueryErrorCode.INVALID_FILTER, "'now' must carry a time zone.")
-    week_start = today - timedelta(days=today.weekday())
+    filters = filters or Filters()
+    day, span_start, span_end, chosen = windows(today, filters)
+    counted = replace(filters, stations=()).with_dates(span_start, span_end)
     query = _FLEET.format(
         now=sql.Literal(now),
-        today_inner=_filtered(sql.SQL("d.day = {}").format(sql.Literal(today))),
-        week_inner=_filtered(sql.SQL("TRUE")),
-        week_start=sql.Literal(week_start),
-        today=sql.Literal(today),
+        day_inner=_filtered(sql.SQL("d.day = {}").format(sql.Literal(day))),
+        span_inner=_filtered(sql.SQL("TRUE")),
+        where=counted.where("d", day_column="day"),
     )
     with db.pool.connection() as conn:
         rows = conn.execute(query).fetchall()
@@ -121,8 +140,8 @@ def fleet(db: Database, today: date, now: datetime) -> Fleet:
                 outbox_oldest_age_s=row[7],
                 dead_letters=row[8],
                 last_error=row[9],
-                today=StatusCounts.of(counts[:COUNT_WIDTH]),
-                week=StatusCounts.of(counts[COUNT_WIDTH:]),
+                day=StatusCounts.of(counts[:COUNT_WIDTH]),
+                span=StatusCounts.of(counts[COUNT_WIDTH:]),
             )
         )
-    return Fleet(today=today, week_start=week_start, stations=stations)
+    return Fleet(day, span_start, span_end, chosen, stations)

@@ -93,6 +93,7 @@ class UnitPoint:
     sigma_threshold: float | None
     linearity_error: float | None  # None only if a station sent a sigma without it
     linearity_spec: float | None
+    untrimmed: bool = False  # never trimmed or aborted: out of capability (shared/quality.py)
 
 
 @dataclass(frozen=True)
@@ -177,8 +178,8 @@ def spc_series(
     chosen = filters.with_models(model)
     points = sql.SQL(
         "SELECT ts.made_at, ts.result_id, s.name, ts.serial, ts.track_id, ts.status, "
-        "ts.sigma_gradient, ts.sigma_threshold, ts.linearity_error, ts.linearity_spec "
-        "FROM track_series ts JOIN stations s ON s.id = ts.station_pk "
+        "ts.sigma_gradient, ts.sigma_threshold, ts.linearity_error, ts.linearity_spec, "
+        "ts.untrimmed FROM track_series ts JOIN stations s ON s.id = ts.station_pk "
         "{where} AND ts.sigma_gradient IS NOT NULL AND abs(ts.sigma_gradient) < 1e100 "
         "ORDER BY ts.made_at DESC, ts.result_id DESC, ts.track_id DESC LIMIT {limit}"
     ).format(where=chosen.where("ts"), limit=sql.Literal(limit + 1))
@@ -265,15 +266,17 @@ class TrackFigures:
     sigma_threshold: float | None
     linearity_error: float | None
     linearity_spec: float | None
+    untrimmed: bool = False
 
 
 _LATEST = sql.SQL(
     """
 SELECT m.model, p.name, p.sigma_gradient, p.sigma_threshold, p.linearity_error,
-       p.linearity_spec
+       p.linearity_spec, p.untrimmed
 FROM (SELECT DISTINCT d.model FROM rollup_daily d {rollup_where} AND d.model <> '' {only}) m
 CROSS JOIN LATERAL (
-    SELECT s.name, ts.sigma_gradient, ts.sigma_threshold, ts.linearity_error, ts.linearity_spec
+    SELECT s.name, ts.sigma_gradient, ts.sigma_threshold, ts.linearity_error, ts.linearity_spec,
+           ts.untrimmed
     FROM track_series ts
     JOIN stations s ON s.id = ts.station_pk
     {where} AND ts.model = m.model

@@ -16,6 +16,9 @@ Definitions (DOMAIN.md "Process statistics", constants in 0010):
   (with the within sigma it is an approximation, stated in 0010).
 - Fewer than 10 values, or zero spread (a sigma below 1e-12 of the largest
   |value| or |limit|: rounding noise), give `Unavailable`, never a number.
+- A rating word needs shared.quality.MIN_RATED_SAMPLE values (30): below it the
+  index and its interval are given, the rating is None ("too few for a rating";
+  docs/decisions/0021).
 Values must be in production order: the within spread depends on it.
 """
 
@@ -39,6 +42,7 @@ from central.spc.series import (
     zero_spread,
 )
 from central.spc.special import normal_quantile
+from shared.quality import rating_allowed
 
 MIN_POINTS = 10
 SUBGROUP_SIZE = 5
@@ -115,13 +119,18 @@ class IndexEstimate:
     """One capability index with its one-sided parts and a confidence interval."""
 
     value: float
-    rating: Rating
+    rating: Rating | None  # None: too few values for a rating (shared/quality.py)
     upper_index: float | None  # (USL - mean) / 3 sigma, None without an upper limit
     lower_index: float | None  # (mean - LSL) / 3 sigma, None without a lower limit
     sigma: float
     ci_low: float
     ci_high: float
     confidence: float
+    n: int
+
+    @property
+    def rated(self) -> bool:
+        return self.rating is not None
 
 
 @dataclass(frozen=True)
@@ -180,13 +189,14 @@ def index_estimate(
     low, high = bissell_interval(value, n, confidence)
     return IndexEstimate(
         value=value,
-        rating=rate(value),
+        rating=rate(value) if rating_allowed(n) else None,
         upper_index=upper,
         lower_index=lower,
         sigma=sigma,
         ci_low=low,
         ci_high=high,
         confidence=confidence,
+        n=n,
     )
 
 

@@ -11,6 +11,9 @@ disagree about a model:
   when the limits differ within the model, each value is divided by its own
   limit and judged against an upper limit of 1 (`normalised`), and the page
   says so. Units without a limit then take no part (counted in `left_out`).
+  Tracks the trim process did not act on (never trimmed, or aborted:
+  shared/quality.py) take no part in the charts or the indices either; they
+  are counted apart in `untrimmed`.
 - **Cpk/Ppk** (central/spc/capability.py) over the selection, and as a
   trend over consecutive windows of a fixed number of units.
 - **Drift** per station (central/spc/drift.py, on the sigma gradient, in each
@@ -20,7 +23,7 @@ disagree about a model:
   when some station drifts that way and none the other, `mixed` when they
   disagree, `stable` when at least one station has a baseline and none
   drifts, `unknown` when none has a baseline.
-- **The scorecard**: pass rate (from the rollups: every unit of the
+- **The scorecard**: yield (from the rollups: every unit of the
   window), then linearity Cpk with its rating and the drift state over the
   model's latest SCORECARD_TRACKS tracks of the window, and open alarms.
 """
@@ -78,6 +81,8 @@ class SpcPoint(Protocol):
     def linearity_error(self) -> float | None: ...
     @property
     def linearity_spec(self) -> float | None: ...
+    @property
+    def untrimmed(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ class Metric:
     unit: str  # "V", "" (sigma gradient) or "x limit" when normalised
     left_out: int  # units without a value, or without a limit when the others were normalised
     limits_seen: tuple[float, ...]  # the distinct limits, smallest first (at most a few)
+    untrimmed: int = 0  # never trimmed or aborted (shared/quality.py): left out, counted here
 
     @property
     def label(self) -> str:
@@ -129,7 +135,9 @@ def _metric(
 ) -> Metric:
     values = np.array([value_of(p) for p in points], dtype=np.float64)  # None becomes NaN
     limit = np.array([limit_of(p) for p in points], dtype=np.float64)
-    has_value = np.isfinite(values)
+    untrimmed = np.array([p.untrimmed for p in points], dtype=np.bool_)
+    has_value = np.isfinite(values) & ~untrimmed
+    others = int(values.size - np.count_nonzero(untrimmed))  # the trimmed tracks
     has_limit = np.isfinite(limit) & (limit > 0)
     limits = _distinct(limit[has_value & has_limit])
     normalised = len(limits) > 1
@@ -143,12 +151,22 @@ def _metric(
             SpecLimits(upper=1.0),
             True,
             "x limit",
-            int(values.size - kept.size),
+            others - int(kept.size),
             limits[:6],
+            int(np.count_nonzero(untrimmed)),
         )
     spec = SpecLimits(upper=limits[0]) if limits else None
     return Metric(
-        key, name, values[kept], kept, spec, False, unit, int(values.size - kept.size), limits
+        key,
+        name,
+        values[kept],
+        kept,
+        spec,
+        False,
+        unit,
+        others - int(kept.size),
+        limits,
+        int(np.count_nonzero(untrimmed)),
     )
 
 
@@ -241,7 +259,7 @@ def model_drift_state(states: Sequence[DriftState]) -> DriftState:
 
 @dataclass(frozen=True)
 class Scorecard:
-    """The one line per model: pass rate, Cpk, drift, open alarms (and what they rest on)."""
+    """The one line per model: yield, Cpk, drift, open alarms (and what they rest on)."""
 
     model: str
     counts: StatusCounts
@@ -249,9 +267,10 @@ class Scorecard:
     units_for_cpk: int
     drift: DriftState
     open_alarms: int | None  # None: alarms are not known here
+    untrimmed: int = 0  # of the latest tracks: never trimmed or aborted, not in the Cpk
 
     @property
-    def pass_rate(self) -> float | None:
+    def yield_pct(self) -> float | None:
         return self.counts.yield_pct
 
     @property
@@ -282,4 +301,5 @@ def scorecard(
         units_for_cpk=int(lin.values.size),
         drift=drift,
         open_alarms=open_alarms,
+        untrimmed=lin.untrimmed,
     )

@@ -2,7 +2,7 @@
 rule, first-pass beside final yield, and which adjustment rescued how many units.
 
 Per unit (result), from the stored document: it passes under the governing
-policy when its status is not Fail (yield as everywhere on the dashboard:
+policy when its status passes (shared/quality.py, the yield everywhere:
 Pass and Warning over Pass, Warning and Fail; Errors are not units); it passes
 strictly when, in addition, every track's `strict` block passes (results from
 before spec-aware verdicts have none: their verdict was the strict one). A
@@ -11,9 +11,9 @@ the excluded rows alone would pass it, or it needs both, is judged again from
 its curves (central/specs/rescue.py).
 
 Per serial (model and serial; a unit without a serial is its own): first-pass
-yield is the share whose only result in the window passes (reached without a
-re-trim), final yield the share whose last result passes. A serial counts for
-the station of its last result.
+yield is the share whose first result in the window passes (shared/quality.py:
+a unit that needed a re-trim is not first-pass), final yield the share whose
+last result passes. A serial counts for the station of its last result.
 
 Element type and product class come from the spec table (the model or an
 alias), so they filter and group like any column.
@@ -28,6 +28,7 @@ from psycopg import sql
 
 from central.db import Database
 from central.queries.filters import Filters
+from shared import quality as definitions
 
 MAX_GROUPS = 2000
 MAX_RESCUED = 5000  # rescued units judged again per page view (each costs a few kernel runs)
@@ -51,11 +52,12 @@ WITH units AS (
   JOIN stations st ON st.id = r.station_pk
   LEFT JOIN model_spec_names n ON n.name_key = lower(r.model)
   LEFT JOIN model_specs s ON s.model = n.model
-  {where} AND r.status IN ('Pass', 'Warning', 'Fail'){extra}
+  {where} AND r.status = ANY({verdicts}){extra}
 ), judged AS (
-  SELECT *, status <> 'Fail' AS passed,
-         status <> 'Fail' AND strict_pass AS strict_passed,
-         count(*) OVER (PARTITION BY lower(model), serial) AS trims,
+  SELECT *, status = ANY({passing}) AS passed,
+         status = ANY({passing}) AND strict_pass AS strict_passed,
+         first_value(status = ANY({passing})) OVER (PARTITION BY lower(model), serial
+                            ORDER BY made_at, result_id) AS first_passed,
          row_number() OVER (PARTITION BY lower(model), serial ORDER BY made_at DESC,
                             result_id DESC) AS newest
   FROM units
@@ -65,7 +67,7 @@ SELECT {keys},
   count(*) FILTER (WHERE passed) AS passed,
   count(*) FILTER (WHERE strict_passed) AS strict_passed,
   count(*) FILTER (WHERE newest = 1) AS serials,
-  count(*) FILTER (WHERE newest = 1 AND trims = 1 AND passed) AS first_pass,
+  count(*) FILTER (WHERE newest = 1 AND first_passed) AS first_pass,
   count(*) FILTER (WHERE newest = 1 AND passed) AS final_pass
 FROM judged
 GROUP BY {keys}
@@ -100,7 +102,7 @@ class QualityRow:
 
     @staticmethod
     def _pct(part: int, whole: int) -> float | None:
-        return None if whole == 0 else 100.0 * part / whole
+        return definitions.percent(part, whole)
 
     @property
     def pass_pct(self) -> float | None:
@@ -116,7 +118,7 @@ class QualityRow:
 
     @property
     def first_pass_pct(self) -> float | None:
-        return self._pct(self.first_pass, self.serials)
+        return definitions.first_pass_yield_pct(self.first_pass, self.serials)
 
     @property
     def final_pct(self) -> float | None:
@@ -130,6 +132,14 @@ def _spec_terms(element_type: str | None, product_class: str | None) -> list[sql
     if product_class:
         terms.append(sql.SQL("s.product_class = {}").format(sql.Literal(product_class)))
     return terms
+
+
+def _statuses() -> dict[str, sql.Composable]:
+    """The verdict and passing statuses of shared/quality.py, as SQL array literals."""
+    return {
+        "verdicts": sql.Literal([str(s) for s in definitions.VERDICTS]),
+        "passing": sql.Literal([str(s) for s in definitions.PASSING]),
+    }
 
 
 def quality(
@@ -147,6 +157,7 @@ def quality(
         extra=sql.SQL("").join(sql.SQL(" AND ") + term for term in extra),
         keys=sql.SQL(", ").join(sql.Identifier(k) for k in keys),
         limit=sql.Literal(MAX_GROUPS),
+        **_statuses(),
     )
     with db.pool.connection() as conn:
         rows = conn.execute(query).fetchall()
@@ -156,6 +167,7 @@ def quality(
             extra=sql.SQL("").join(sql.SQL(" AND ") + term for term in extra),
             keys=sql.SQL(", ").join(sql.Identifier("j", k) for k in keys),
             limit=sql.Literal(MAX_RESCUED),
+            **_statuses(),
         )
         rescued = conn.execute(rescued_query).fetchall()
     kinds = _rescue_counts(rescued, len(keys))

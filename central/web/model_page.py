@@ -174,7 +174,7 @@ def _bar_tip(station: str, bar: Bucket, counts: StatusCounts) -> str:
     if counts.errors:
         text += f", {counts.errors} error (not in the rate)"
     if counts.yield_pct is not None:
-        text += f"; pass rate {counts.yield_pct:.1f} %"
+        text += f"; yield {counts.yield_pct:.1f} %"
     return text
 
 

@@ -1,7 +1,8 @@
 """Model pages: the list of models with their scorecards, one model's SPC, station comparison.
 
 - `GET /models`: every model made in the window, one scorecard line each
-  (pass rate, Cpk of linearity error, drift state, open alarms).
+  (yield, Cpk of linearity error with its interval, drift state, open alarms),
+  sorted by `sort=` (central/web/model_order.py: cpk, yield, volume, failures).
 - `GET /models/<model>`: pass / warning / fail rate over time per station;
   I-MR charts of linearity error and sigma gradient with the selected
   Nelson tests marked; Cpk/Ppk with rating and confidence interval, and
@@ -47,7 +48,7 @@ from central.spc.model import (
     station_drift,
 )
 from central.stations import list_stations
-from central.web import model_page
+from central.web import model_order, model_page
 from central.web.auth import login_required
 from central.web.context import context
 
@@ -178,6 +179,14 @@ class ModelRow:
     summary: models.ModelSummary
     card: Scorecard | None  # None for files that named no model
 
+    @property
+    def model(self) -> str:
+        return self.summary.model
+
+    @property
+    def counts(self) -> StatusCounts:
+        return self.summary.counts
+
 
 def listed_models(summaries: list[models.ModelSummary]) -> list[models.ModelSummary]:
     """The MAX_LISTED_MODELS models with the most units, by name.
@@ -195,6 +204,10 @@ def listed_models(summaries: list[models.ModelSummary]) -> list[models.ModelSumm
 @login_required
 def model_list() -> Any:
     view = _view_or_400()
+    try:
+        order = model_order.parse_order(request.args.get("sort"))
+    except QueryError as exc:
+        abort(400, description=exc.message)
     db = context().db
     classes = spec_groups.spec_classes(db)
     spec_groups.check(view.filters, classes)  # an unknown element type or class: 400
@@ -226,7 +239,9 @@ def model_list() -> Any:
     return render_template(
         "models.html",
         view=view,
-        rows=rows,
+        rows=model_order.ordered(rows, order),
+        order=order,
+        orders=model_order.ORDERS,
         total=total,
         unlisted=len(every) - len(summaries),
         stations=[s.name for s in list_stations(db)],

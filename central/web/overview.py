@@ -2,14 +2,17 @@
 
 What a QA engineer opens every morning: each station's last contact, agent
 version, results waiting in its outbox (as of its latest heartbeat), yield
-today and this week, and its alarms. Open alarms (nobody has acknowledged
-them yet) are listed first, newest first, each with a form to acknowledge it
-with an assignable cause and a note; acknowledged ones below show who, when,
-the cause and the note.
+today and this week (or over the chosen dates), and its alarms. Open alarms
+(nobody has acknowledged them yet) are listed first, newest first, each with
+a form to acknowledge it with an assignable cause and a note; acknowledged
+ones below show who, when, the cause and the note.
 
-The filters in the URL (`station`, `model`, `from`, `to`) narrow the station
-list and the alarms and are carried into the links to each station's views
-and to the Excel export, so a link shows a colleague the same page. The
+The filters in the URL (`station`, `model`, `from`, `to`, element type and
+product class) narrow everything on the page: the headline tiles and each
+station's counts (those models' units only; the dates choose the day and the
+span, central/queries/fleet.py), the station list and the alarms. They are
+carried into the links to each station's views and to the Excel export, so
+a link shows a colleague the same page. The
 page reads the fleet query (one statement over the rollups) and the alarm
 table; the rules run in the background (central/alarms/job.py), never here.
 """
@@ -67,7 +70,7 @@ def export_filters(filters: Filters, overview: Fleet) -> Filters:
     """The export link's filters: the page's, with this week when no dates are chosen."""
     if filters.start or filters.end:
         return filters
-    return filters.with_dates(overview.week_start, overview.today)
+    return filters.with_dates(overview.span_start, overview.span_end)
 
 
 def link(path: str, pairs: list[tuple[str, str]]) -> str:
@@ -106,7 +109,8 @@ def _page(
     def kept(found: list[Alarm]) -> list[Alarm]:  # the model filter's SQL, by spec class
         return [a for a in found if not filters.by_spec or classes.matches(a.model, filters)]
 
-    overview = fleet(db, today, now)
+    overview = fleet(db, today, now, filters)
+    day_total, span_total = overview.total(filters.stations)
     live = kept(alarms.open_alarms(db, filters.stations, filters.models))
     active = kept(alarms.live_acknowledged(db, filters.stations, filters.models))
     acknowledged = kept(alarms.acknowledged_alarms(db, filters.stations, filters.models))
@@ -116,6 +120,8 @@ def _page(
         "overview.html",
         filters=filters,
         fleet=overview,
+        day_total=day_total,
+        span_total=span_total,
         stations=_rows(overview, filters, live + active),
         open_alarms=live,
         acknowledged=acknowledged,

@@ -71,7 +71,7 @@ def test_model_page_shows_a_nelson_violation_and_the_station_comparison(
         page.click("#sign-in")
         expect(page).to_have_url(f"{central.url}/models/{MODEL}")
         expect(page.locator("#model-name")).to_have_text(MODEL)
-        expect(page.locator("#score-pass-rate")).to_have_text("100.0 %")
+        expect(page.locator("#score-yield")).to_have_text("100.0 %")
         expect(page.locator("#capability tr#cap-linearity td").nth(2)).to_have_text(str(UNITS))
 
         # The out-of-control unit is circled on the individuals chart, its tooltip

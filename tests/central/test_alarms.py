@@ -32,6 +32,7 @@ from central.config import ConfigError, load_config
 from central.db import Database
 from central.service import alarm_settings_from
 from central.stations import add_station, revoke_station
+from shared.models import Status
 from tests.central.alarm_helpers import FAILING, PASSING, real, send, series, unit
 from tests.central.auth_helpers import audit_rows
 
@@ -376,6 +377,22 @@ def test_yield_drop_against_the_station_baseline(central_db: Database) -> None:
     p_value = binomial_cdf(35, 50, 0.95)
     assert p_value < 1e-6
     assert f"(P = {p_value:.1g} by chance)" in drop.detail
+
+
+def test_warnings_pass_in_the_yield_drop_as_on_every_page(central_db: Database) -> None:
+    """Recent units that all pass linearity but warn on sigma: no yield drop (shared/quality.py)."""
+    units = _yield_history("line-warn", recent_passes=50)
+    warned = [
+        unit(real(PASSING), f"line-warn-w{i}", u.test_date, status=Status.WARNING)  # type: ignore[arg-type]
+        for i, u in enumerate(units[200:])
+    ]
+    send(central_db, "line-warn", units[:200] + warned)
+    assert [f for f in findings(central_db) if f.kind is AlarmKind.YIELD_DROP] == []
+    failed = [
+        unit(real(FAILING), f"line-warn-f{i}", u.test_date) for i, u in enumerate(units[200:])
+    ]  # type: ignore[arg-type]
+    send(central_db, "line-fail", units[:200] + failed)
+    assert len([f for f in findings(central_db) if f.kind is AlarmKind.YIELD_DROP]) == 1
 
 
 def test_no_yield_judgement_without_enough_units(central_db: Database) -> None:

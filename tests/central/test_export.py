@@ -175,7 +175,8 @@ def test_summary_counts_yields_and_cpk_per_model(
         assert line["Units"] == len(mine)
         assert line["Pass"] == passes
         assert line["Error"] == sum(r.status == Status.ERROR for r in mine)
-        assert line["Yield"] == pytest.approx(passes / verdicts)
+        warnings = sum(r.status == Status.WARNING for r in mine)
+        assert line["Yield"] == pytest.approx((passes + warnings) / verdicts)  # a warning ships
         ordered = sorted(  # the export's order: made_at, result id, track
             (
                 r.test_date,
@@ -192,7 +193,11 @@ def test_summary_counts_yields_and_cpk_per_model(
         assert line["Tracks in Cpk"] == len(ordered)
         cap = capability([e[3] for e in ordered], SpecLimits(upper=1.0))
         if isinstance(cap.cpk, IndexEstimate):
-            assert line["Cpk rating"] == cap.cpk.rating.value
+            assert line["Cpk rating"] == (
+                cap.cpk.rating.value
+                if cap.cpk.rating is not None
+                else f"n = {cap.cpk.n}: too few for a rating"
+            )
             assert line["Cpk"] == pytest.approx(cap.cpk.value, rel=1e-9)
             assert line["Ppk"] == pytest.approx(cap.ppk.value, rel=1e-9)  # type: ignore[union-attr]
             rated += 1

@@ -287,11 +287,14 @@ def test_model_list_has_a_scorecard_line_per_model(client: FlaskClient, world: W
     assert cells[1:3] == ["", ""]  # element type, product class: no spec row
     cells = cells[:1] + cells[3:]
     assert cells[1:3] == ["2", str(UNITS + 2)]  # two stations; the Error unit counts as a unit
-    assert cells[3] == "100.0 %"  # ...but not in the pass rate
+    assert cells[3] == "100.0 %"  # ...but not in the yield
     assert cells[6] == "1"  # errors
     expected = capability(lin_values(world.series), SpecLimits(upper=SPEC)).cpk
     assert cells[8].startswith(format_number(expected.value, 3))  # type: ignore[union-attr]
-    assert cells[8].endswith(expected.rating)  # type: ignore[union-attr]
+    assert expected.rating is not None  # type: ignore[union-attr]
+    assert f"{expected.rating} [" in cells[8]  # type: ignore[union-attr]
+    low, high = (format_number(v, 2) for v in (expected.ci_low, expected.ci_high))  # type: ignore[union-attr]
+    assert cells[8].endswith(f"[{low}, {high}]")
     assert cells[10] == "1"  # the open drift alarm on OOC-1
     link = re.search(r'href="(/models/OOC-1\?[^"]*)"', row)
     assert link and "from=" in link.group(1)  # the link keeps the window
@@ -364,7 +367,7 @@ def test_unknown_model_is_404_and_an_empty_window_says_so(client: FlaskClient) -
 def test_scorecard_capability_and_counts(client: FlaskClient, world: World) -> None:
     body = page(client, f"/models/{MODEL}?{WINDOW}")
     cap = capability(lin_values(world.series), SpecLimits(upper=SPEC))
-    assert text_of(body, "score-pass-rate") == "100.0 %"
+    assert text_of(body, "score-yield") == "100.0 %"
     assert text_of(body, "score-cpk").startswith(format_number(cap.cpk.value, 3))  # type: ignore[union-attr]
     assert text_of(body, "score-alarms") == "0"
     assert text_of(body, "score-drift") == expected_drift(world)

@@ -28,7 +28,7 @@ from central.export import DATA_COLUMNS
 from central.queries.filters import Filters
 from central.stations import add_station
 from central.web.export import XLSX, file_name
-from shared.models import FileResult
+from shared.models import FileResult, Status
 from shared.protocol import HEARTBEAT_PATH, PROTOCOL_VERSION, Heartbeat
 from tests.central.alarm_helpers import FAILING, PASSING, real, send, unit
 from tests.central.auth_helpers import (
@@ -96,15 +96,21 @@ def line_1_units() -> list[FileResult]:
     return units
 
 
+def line_2_units() -> list[FileResult]:
+    """Today 2 passes of 6828 and a warning of 8340-1; last week a fail of 8340-1."""
+    units = [unit(real(PASSING), f"l2-{i}", at(TODAY, 20 + i)) for i in range(2)]
+    units.append(unit(real(FAILING), "l2-warn", at(TODAY, 23), status=Status.WARNING))
+    units.append(unit(real(FAILING), "l2-old", at(WEEK_START - timedelta(days=2), 40)))
+    return units
+
+
 @pytest.fixture
 def fleet_db(central_db: Database, accounts: object) -> Database:
     """line-1: heartbeat (outbox 7, 2 rejected) and units; line-2: units only, silent for 3 h."""
     token = add_station(central_db, "line-1")
     beat(make_client(central_db), "line-1", token, pending=7, dead=2)
     send(central_db, "line-1", line_1_units())
-    send(
-        central_db, "line-2", [unit(real(PASSING), f"l2-{i}", at(TODAY, 20 + i)) for i in range(2)]
-    )
+    send(central_db, "line-2", line_2_units())
     with central_db.pool.connection() as conn:
         conn.execute(
             "UPDATE stations SET last_seen_at = now() - interval '3 hours' WHERE name = 'line-2'"
@@ -151,9 +157,10 @@ def test_every_station_with_contact_agent_outbox_and_yields(viewer: FlaskClient)
     assert "3 h ago" in two
     assert '<td class="mono">0.1.0-test</td>' in two  # no heartbeat: from its results
     assert 'title="no heartbeat yet">—' in two
+    # A warning passes (shared/quality.py): 3 of 3 today, and this week too.
     assert re.findall(r'<td class="num yield">([^<]+)</td>', two) == ["100.0 %", "100.0 %"]
     tile = section_tile(page, "tile-yield-today")
-    assert "83.3 %" in tile  # 5 of 6 units today
+    assert "85.7 %" in tile  # 6 of 7 units today
     assert "Alarms not evaluated yet" in page and 'id="stale-alarms"' in page
 
 
@@ -285,7 +292,7 @@ def test_filters_narrow_the_page_and_travel_into_every_link(
     page = text(viewer.get(f"/?station=line-1&from={start}&to={TODAY}&model=6828"))
     assert 'data-station="line-2"' not in section(page, "stations")
     assert 'id="no-open-alarms"' in page  # the silent alarm is line-2's
-    assert "(yields are over all models)" in page
+    assert "(counts and yields of 6828 only)" in page
     one = row_of(page, "station", "line-1")
     assert f'href="/models?station=line-1&from={start}&to={TODAY}&model=6828"' in one
     assert f'href="/units?station=line-1&from={start}&to={TODAY}&model=6828"' in one
@@ -301,6 +308,84 @@ def test_filters_narrow_the_page_and_travel_into_every_link(
 
     two = text(viewer.get("/?station=line-2"))
     assert re.findall(r'data-alarm-id="(\d+)"', section(two, "open-alarms")) == [str(alarm.id)]
+
+
+def tile_value(page: str, ident: str) -> str:
+    found = re.search(r'<div class="tile-value">([^<]*)</div>', section_tile(page, ident))
+    assert found
+    return found.group(1).strip()
+
+
+def expected_tiles(query: dict[str, str]) -> dict[str, str]:
+    """The headline of `query`, counted here from the units the fixture sent."""
+    sent = {"line-1": line_1_units(), "line-2": line_2_units()}
+    dated = "from" in query or "to" in query
+    # Without dates: this week; with dates: the range, open at the start when only `to`.
+    start = date.fromisoformat(query.get("from", (date.min if dated else WEEK_START).isoformat()))
+    end = date.fromisoformat(query.get("to", TODAY.isoformat()))
+    day = end if dated else TODAY
+    chosen = [
+        u
+        for station, units in sent.items()
+        for u in units
+        if query.get("station") in (None, station) and query.get("model") in (None, u.model)
+    ]
+
+    def made(u: FileResult) -> date:
+        assert u.test_date is not None
+        return u.test_date.date()
+
+    def yield_text(units: list[FileResult]) -> str:
+        judged = [u for u in units if u.status in ("Pass", "Warning", "Fail")]
+        passed = [u for u in judged if u.status != "Fail"]
+        return f"{100 * len(passed) / len(judged):.1f} %" if judged else "—"
+
+    on_day = [u for u in chosen if made(u) == day]
+    in_span = [u for u in chosen if start <= made(u) <= end]
+    return {
+        "tile-today": f"{len(on_day):,}",
+        "tile-yield-today": yield_text(on_day),
+        "tile-yield-week": yield_text(in_span),
+        "span-units": f"{len(in_span):,} units",
+    }
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"model": "6828"},
+        {"model": "8340-1"},
+        {"station": "line-2", "model": "8340-1"},
+        {"station": "line-1"},
+        {"from": (WEEK_START - timedelta(days=7)).isoformat(), "to": TODAY.isoformat()},
+        {"model": "8340-1", "from": (TODAY - timedelta(days=20)).isoformat()},
+        {"station": "line-1", "to": (TODAY - timedelta(days=1)).isoformat()},
+    ],
+)
+def test_the_filtered_headline_counts_the_filtered_units(
+    viewer: FlaskClient, query: dict[str, str]
+) -> None:
+    page = text(viewer.get("/?" + "&".join(f"{k}={v}" for k, v in query.items())))
+    want = expected_tiles(query)
+    assert {k: tile_value(page, k) for k in ("tile-today", "tile-yield-today")} == {
+        k: want[k] for k in ("tile-today", "tile-yield-today")
+    }
+    assert tile_value(page, "tile-yield-week") == want["tile-yield-week"]
+    assert want["span-units"] in section_tile(page, "tile-yield-week")
+
+
+def test_station_rows_count_the_filtered_model_only(viewer: FlaskClient) -> None:
+    page = text(viewer.get("/?model=8340-1"))
+    one, two = row_of(page, "station", "line-1"), row_of(page, "station", "line-2")
+    assert re.findall(r'<td class="num yield">([^<]+)</td>', one) == ["0.0 %", "0.0 %"]
+    assert re.findall(r'<td class="num yield">([^<]+)</td>', two) == ["100.0 %", "100.0 %"]
+    chosen = text(viewer.get(f"/?model=8340-1&from={WEEK_START - timedelta(days=7)}&to={TODAY}"))
+    assert "Yield over the range" in chosen
+    assert (
+        re.findall(r'<td class="num yield">([^<]+)</td>', row_of(chosen, "station", "line-2"))[1]
+        == "50.0 %"
+    )  # last week's fail is in the range
 
 
 def test_the_export_link_defaults_to_this_week(viewer: FlaskClient) -> None:
@@ -359,7 +444,7 @@ def test_the_download_lists_the_open_alarms_of_its_stations(
     rows = [row for row in book["Summary"].iter_rows(values_only=True)]
     listed = [r for r in rows if len(r) >= 5 and r[1] == "line-2" and r[3] == "Station silent"]
     assert len(listed) == 1 and listed[0][4] == alarm.detail
-    assert len(list(book["Data"].iter_rows())) == 1 + 2
+    assert len(list(book["Data"].iter_rows())) == 1 + 3  # line-2 made three units today
 
 
 def test_the_download_needs_a_signed_in_user(fleet_db: Database) -> None:

@@ -82,6 +82,32 @@ def expected(results: list[FileResult]) -> dict[str, int]:
     return counts
 
 
+def first_and_last_passes(units: list[FileResult]) -> tuple[int, int]:
+    """Serials whose first result passed, and whose last did, counted here by hand."""
+    by_serial: dict[str, list[FileResult]] = {}
+    for u in units:
+        if u.status in (Status.PASS, Status.WARNING, Status.FAIL):
+            by_serial.setdefault(u.serial or u.file_name, []).append(u)
+    ordered = [sorted(v, key=lambda u: u.test_date or u.analysed_at) for v in by_serial.values()]
+    return (
+        sum(v[0].status is not Status.FAIL for v in ordered),
+        sum(v[-1].status is not Status.FAIL for v in ordered),
+    )
+
+
+def later(result: FileResult, tag: str, status: Status) -> FileResult:
+    """The same serial measured again an hour later with another verdict."""
+    shift = timedelta(hours=1)
+    return renamed(
+        result,
+        tag,
+        status=status,
+        tracks=[],
+        analysed_at=result.analysed_at + shift,
+        test_date=None if result.test_date is None else result.test_date + shift,
+    )
+
+
 def test_governing_vs_strict_rescues_and_yields(central_db: Database, accounts: Accounts) -> None:
     results = real_results()
     today = date.today()
@@ -112,17 +138,19 @@ def test_governing_vs_strict_rescues_and_yields(central_db: Database, accounts: 
 
     # A serial trimmed twice: failed first, passed second. It counts once, for final yield only.
     first = next(r for r in results if r.status is Status.FAIL and r.serial)
-    again = renamed(
-        first,
-        "retrim",
-        status=Status.PASS,
-        tracks=[],
-        analysed_at=first.analysed_at + timedelta(hours=1),
-    )
+    again = later(first, "retrim", Status.PASS)
     ingest(central_db, batch_of([again], "line-a"))
     model_rows = quality.quality(central_db, window.with_models(first.model or ""), "model")
     (row,) = model_rows
     assert row.units == 2 and row.serials == 1 and row.first_pass == 0 and row.final_pass == 1
+    # A serial that passed first and failed a re-test: first-pass (its first result passed,
+    # shared/quality.py), not a final pass.
+    passed = next(r for r in results if r.status is Status.PASS and r.serial)
+    retest = later(passed, "retest", Status.FAIL)
+    ingest(central_db, batch_of([retest], "line-a"))
+    (row,) = quality.quality(central_db, window.with_models(passed.model or ""), "model")
+    stored = [r for r in [*results, again, retest] if r.model == passed.model]
+    assert (row.first_pass, row.final_pass) == first_and_last_passes(stored)
 
     classed = quality.quality(central_db, window, "product_class", product_class="Aerospace")
     assert [r.keys["product_class"] for r in classed] == ["Aerospace"]
@@ -130,7 +158,7 @@ def test_governing_vs_strict_rescues_and_yields(central_db: Database, accounts: 
 
     viewer = signed_in(central_db, VIEWER, VIEWER_PASSWORD)
     page = html.unescape(viewer.get("/quality").get_data(as_text=True))
-    assert 'id="quality-total"' in page and "Pass rate (strict)" in page
+    assert 'id="quality-total"' in page and "Yield (strict)" in page
     by_class = viewer.get("/quality?group=element_type&element=Carbon").get_data(as_text=True)
     assert 'data-key="Carbon"' in by_class
     assert viewer.get("/quality?from=nope").status_code == 400

@@ -183,14 +183,19 @@ def test_fleet_lists_every_station_with_contact_outbox_and_yields(world: World) 
     overview = fleet.fleet(world.db, TODAY, NOW)
 
     assert [s.name for s in overview.stations] == [LINE_1, LINE_2, LINE_3]
-    assert overview.week_start == date(2025, 3, 10)
+    assert (overview.span_start, overview.span_end, overview.day) == (
+        date(2025, 3, 10),
+        TODAY,
+        TODAY,
+    )
+    assert not overview.chosen
     one, two, three = overview.stations
     assert (one.agent_version, one.outbox_pending, one.outbox_oldest_age_s) == ("0.2.0", 17, 95.0)
     assert (one.dead_letters, one.last_error) == (2, "central unreachable")
     assert two.agent_version == "0.1.0-test"  # no heartbeat yet: its latest result says
     assert two.outbox_pending is None and two.last_heartbeat_at is None
     assert three.agent_version is None and three.last_contact is None
-    assert three.silent_for_s is None and three.today == StatusCounts()
+    assert three.silent_for_s is None and three.day == StatusCounts()
     assert one.last_contact is not None
     assert one.silent_for_s == pytest.approx((NOW - one.last_contact).total_seconds(), abs=1e-3)
 
@@ -198,16 +203,18 @@ def test_fleet_lists_every_station_with_contact_outbox_and_yields(world: World) 
         mine = [s for s in world.sent if s.station == status.name]
         today = [s for s in mine if s.made_at.date() == TODAY]
         week = [s for s in mine if date(2025, 3, 10) <= s.made_at.date() <= TODAY]
-        assert status.today == expected_counts(today)
-        assert status.week == expected_counts(week)
-    assert overview.today_total == one.today + two.today
-    assert overview.week_total.results == one.week.results + two.week.results
+        assert status.day == expected_counts(today)
+        assert status.span == expected_counts(week)
+    day, span = overview.total()
+    assert day == one.day + two.day
+    assert span.results == one.span.results + two.span.results
+    assert overview.total((LINE_1,)) == (one.day, one.span)
 
 
 def test_yield_counts_only_units_with_a_verdict() -> None:
     counts = StatusCounts(results=10, passes=6, warnings=1, fails=1, errors=2)
     assert counts.verdicts == 8
-    assert counts.yield_pct == pytest.approx(75.0)
+    assert counts.yield_pct == pytest.approx(87.5)  # (6 + 1) / 8: a warning passes
     assert StatusCounts(results=3, errors=3).yield_pct is None  # errors are not passes
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from central.spc.capability import (
     D2_MOVING_RANGE,
     D2_SUBGROUP_5,
+    MIN_POINTS,
     Capability,
     IndexEstimate,
     Rating,
@@ -25,6 +26,7 @@ from central.spc.capability import (
 )
 from central.spc.errors import SpcErrorCode, SpcInputError
 from central.spc.series import Unavailable, UnavailableReason
+from shared.quality import MIN_RATED_SAMPLE
 
 Z_975 = 1.959963984540054  # normal quantile for a two-sided 95 % interval
 
@@ -52,9 +54,10 @@ def test_short_one_sided_series_by_hand() -> None:
     assert cpk.value == pytest.approx(5 / (3 * 14 / 9 / 1.128)) == pytest.approx(1.2085714)
     assert cpk.upper_index == cpk.value
     assert cpk.lower_index is None
-    assert cpk.rating is Rating.MARGINAL
+    assert rate(cpk.value) is Rating.MARGINAL
+    assert cpk.rating is None  # 10 values: too few for a rating (shared/quality.py)
     assert ppk.value == pytest.approx(5 / (3 * math.sqrt(30 / 9))) == pytest.approx(0.9128709)
-    assert ppk.rating is Rating.INCAPABLE
+    assert rate(ppk.value) is Rating.INCAPABLE and ppk.rating is None
     # Bissell: 1.20857 +/- 1.96 * sqrt(1 / 90 + 1.20857^2 / 18) = 1.20857 +/- 0.59532
     assert (cpk.ci_low, cpk.ci_high) == pytest.approx((0.6132518, 1.8038911), abs=1e-6)
     assert cpk.confidence == 0.95
@@ -69,7 +72,7 @@ def test_two_sided_spec_takes_the_nearer_limit() -> None:
     assert cpk.upper_index == pytest.approx(6.5 * 1.128 / 3)
     assert cpk.lower_index == pytest.approx(5.5 * 1.128 / 3)
     assert cpk.value == cpk.lower_index
-    assert cpk.rating is Rating.EXCELLENT
+    assert rate(cpk.value) is Rating.EXCELLENT
     assert ppk.value == pytest.approx(math.sqrt(30.25 / 82.5))
     # 0.60553 +/- 1.96 * sqrt(1 / 90 + 0.36667 / 18) = 0.60553 +/- 0.34776
     half = Z_975 * math.sqrt(1 / 90 + (30.25 / 82.5) / 18)
@@ -161,7 +164,7 @@ def test_constant_subgroups_leave_cpk_undefined_but_not_ppk() -> None:
 def test_a_mean_outside_the_spec_gives_a_negative_index() -> None:
     result = capability([1.2, 1.3, 1.1, 1.25, 1.15, 1.2, 1.3, 1.1, 1.2, 1.25], SpecLimits(upper=1))
     assert estimate(result.ppk).value < 0
-    assert estimate(result.ppk).rating is Rating.INCAPABLE
+    assert rate(estimate(result.ppk).value) is Rating.INCAPABLE
 
 
 @pytest.mark.parametrize(
@@ -302,3 +305,27 @@ def test_every_interval_holds_its_index_and_narrows_with_more_data(values: list[
             wider = bissell_interval(index.value, result.n, 0.95)
             narrower = bissell_interval(index.value, result.n * 4, 0.95)
             assert narrower[1] - narrower[0] < wider[1] - wider[0]
+
+
+@given(
+    st.integers(min_value=MIN_POINTS, max_value=3 * MIN_RATED_SAMPLE),
+    st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_no_rating_under_the_minimum_sample_and_always_an_interval(n: int, seed: int) -> None:
+    values = np.random.default_rng(seed).normal(0.5, 0.1, n)
+    result = capability(values, SpecLimits(lower=0.0, upper=1.5))
+    for index in (estimate(result.cpk), estimate(result.ppk)):
+        assert index.n == n
+        assert index.ci_low < index.value < index.ci_high  # the interval, rated or not
+        if n < MIN_RATED_SAMPLE:
+            assert index.rating is None and not index.rated
+        else:
+            assert index.rating is rate(index.value)
+
+
+def test_the_rating_starts_at_the_minimum_sample() -> None:
+    values = np.tile([0.1, 0.12, 0.11, 0.13, 0.1, 0.12], 10)
+    just_under = capability(values[: MIN_RATED_SAMPLE - 1], SpecLimits(upper=0.15))
+    at_minimum = capability(values[:MIN_RATED_SAMPLE], SpecLimits(upper=0.15))
+    assert estimate(just_under.cpk).rating is None
+    assert estimate(at_minimum.cpk).rating is rate(estimate(at_minimum.cpk).value)
