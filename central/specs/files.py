@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,10 +23,10 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from pydantic import ValidationError
-from python_calamine import CalamineWorkbook
 
 from central.specs import freetext
 from central.specs.record import COLUMNS, SpecRow
+from shared import spec_cells
 from shared.errors import SpecFileError
 from shared.model_specs import Policy, ToleranceType, parse_exclude_points
 from shared.untrusted import visible
@@ -36,9 +35,7 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 20_000
 MAX_CELL_CHARS = 500
 MAX_COLUMNS = 64
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_TRUE = {"yes", "y", "true", "1", "x"}
-_FALSE = {"no", "n", "false", "0"}
+FORMULA_START = spec_cells.FORMULA_START
 
 
 @dataclass(frozen=True)
@@ -58,86 +55,6 @@ class ParsedFile:
     row_numbers: dict[str, int] = field(default_factory=dict)  # model -> spreadsheet row
     problems: list[RowProblem] = field(default_factory=list)
     rows_read: int = 0
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    text = str(value).strip()
-    if text[:1] == "'" and text[1:2] in FORMULA_START:
-        return text[1:]  # our own CSV export's guard against formulas
-    return text
-
-
-def _rows_from_csv(content: bytes) -> list[list[str]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
-    rows: list[list[str]] = []
-    for row in csv.reader(io.StringIO(text, newline="")):
-        if len(rows) > MAX_IMPORT_ROWS + 1:
-            raise SpecFileError(f"the file has more than {MAX_IMPORT_ROWS} rows")
-        rows.append(list(row[:MAX_COLUMNS]))
-    return rows
-
-
-def _rows_from_xlsx(content: bytes) -> list[list[str]]:
-    book = CalamineWorkbook.from_filelike(io.BytesIO(content))
-    sheet = book.get_sheet_by_index(0)
-    if sheet.height > MAX_IMPORT_ROWS + 1:
-        raise SpecFileError(f"the first sheet has {sheet.height} rows, over {MAX_IMPORT_ROWS}")
-    if sheet.width > MAX_COLUMNS:
-        raise SpecFileError(f"the first sheet has {sheet.width} columns, over {MAX_COLUMNS}")
-    return [[_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
-
-
-def _header(row: Sequence[str]) -> list[str]:
-    header = [" ".join(_text(c).lower().split()).replace(" ", "_") for c in row]
-    unknown = [h for h in header if h and h not in COLUMNS]
-    if unknown:
-        shown = ", ".join(repr(visible(u[:40])) for u in unknown[:5])
-        raise SpecFileError(
-            f"unknown column(s) {shown} in the header; it may use {', '.join(COLUMNS)}"
-        )
-    if "model" not in header:
-        raise SpecFileError("the header row has no 'model' column")
-    repeated = sorted({h for h in header if h and header.count(h) > 1})
-    if repeated:
-        raise SpecFileError(f"column(s) {', '.join(repeated)} appear twice in the header")
-    return header
-
-
-def _flag(text: str) -> bool:
-    lowered = text.lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ValueError(f"'{text[:40]}' is not yes/no")
-
-
-def _choice(kind: type[Policy] | type[ToleranceType]) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        try:
-            return kind(text.lower())
-        except ValueError:
-            raise ValueError(
-                f"'{text[:40]}' is not one of {', '.join(m.value for m in kind)}"
-            ) from None
-
-    return parse
-
-
-def _aliases(text: str) -> list[str]:
-    parts = text.replace(";", ",").replace("|", ",").split(",")
-    return [p.strip() for p in parts if p.strip()]
 
 
 def _unit(text: str) -> str:
@@ -165,12 +82,12 @@ def _one_resistance(text: str) -> float:
 
 _SIMPLE: dict[str, Callable[[str], Any]] = {
     "model": str,
-    "aliases": _aliases,
-    "policy": _choice(Policy),
-    "angle_tolerance_type": _choice(ToleranceType),
+    "aliases": spec_cells.aliases,
+    "policy": spec_cells.choice(Policy),
+    "angle_tolerance_type": spec_cells.choice(ToleranceType),
     "exclude_points": parse_exclude_points,
-    "resistance_in_verdict": _flag,
-    "angle_in_verdict": _flag,
+    "resistance_in_verdict": spec_cells.yes_no,
+    "angle_in_verdict": spec_cells.yes_no,
     "linearity_type": str,
     "linearity_note": str,
     "linearity_unit": _unit,
@@ -274,20 +191,20 @@ def parse_file(content: bytes) -> ParsedFile:
     if len(content) > MAX_IMPORT_BYTES:
         raise SpecFileError(f"the file is {len(content):,} bytes, over {MAX_IMPORT_BYTES:,}")
     try:
-        rows = _rows_from_xlsx(content) if content[:2] == b"PK" else _rows_from_csv(content)
+        rows = spec_cells.rows_of(content, MAX_IMPORT_ROWS, MAX_COLUMNS)
     except SpecFileError:
         raise
     except Exception as exc:  # calamine and csv raise many types for a damaged file
         raise SpecFileError(
             f"the file cannot be read as CSV or XLSX ({type(exc).__name__})"
         ) from exc
-    if not rows or not any(_text(c) for c in rows[0]):
+    if not rows or not any(spec_cells.cell_text(c) for c in rows[0]):
         raise SpecFileError("the file is empty: it needs a header row with a 'model' column")
-    header = _header(rows[0])
+    header = spec_cells.header_of(rows[0], COLUMNS)
     parsed = ParsedFile()
     seen: dict[str, int] = {}
     for number, cells in enumerate(rows[1:], start=2):
-        values = {h: _text(v) for h, v in zip(header, cells, strict=False) if h}
+        values = {h: spec_cells.cell_text(v) for h, v in zip(header, cells, strict=False) if h}
         if not any(values.values()):
             continue
         parsed.rows_read += 1

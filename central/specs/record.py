@@ -13,31 +13,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from shared import spec_cells
 from shared.model_specs import ModelSpec
 
 NoteText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)]
 
 #: The columns of an import or export file, in the order the export writes them: the
-#: station's spec-file columns (agent/specs_file.py), then central's two extra ones.
-COLUMNS = (
-    "model",
-    "aliases",
-    "policy",
-    "linearity_spec",
-    "linearity_unit",
-    "linearity_type",
-    "linearity_note",
-    "angle_nominal",
-    "angle_tolerance",
-    "angle_tolerance_type",
-    "resistance_min",
-    "resistance_max",
-    "exclude_points",
-    "sigma_threshold",
-    "resistance_in_verdict",
-    "angle_in_verdict",
-    "element_type",
-    "product_class",
+#: station's spec-file columns (shared/spec_cells.py), each of central's two shown fields
+#: after the column it describes.
+_CENTRAL_AFTER = {"linearity_spec": "linearity_unit", "linearity_type": "linearity_note"}
+COLUMNS = tuple(
+    column
+    for station in spec_cells.STATION_COLUMNS
+    for column in (station, _CENTRAL_AFTER.get(station))
+    if column is not None
 )
 #: Fields a station's ModelSpec does not have.
 CENTRAL_ONLY = ("linearity_unit", "linearity_note")
