@@ -1,0 +1,416 @@
+"""The read API: `GET /api/v1/...` for every figure of the dashboard, and its OpenAPI document.
+
+Each route reads its filters exactly as its page does (Filters.from_query,
+or the model pages' parse_view with their 90-day default), builds its body in
+central/api/figures.py from the pages' own queries, and answers JSON, or for
+a table `format=csv` (central/api/csv_table.py: the same rows, one column per
+field, nested figures flattened as `today_yield_pct`). A refusal is
+{"error": {"code", "message"}} with its status: 400 for a parameter, 401
+without a session or read token (central/api/access.py), 404 for a name or id
+that is not there. Every answer is bounded: lists come from queries with a
+LIMIT, and `limit` parameters have a maximum.
+
+The routes are declared with `operation`, which registers the view and its
+OpenAPI description together (central/api/openapi.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from flask import Blueprint, Response, abort, jsonify, request
+from pydantic import BaseModel
+from werkzeug.datastructures import MultiDict
+
+from central.alarms import rows as alarm_rows
+from central.api import figures
+from central.api import schemas as out
+from central.api.access import ApiRefusal, read_access
+from central.api.csv_table import table
+from central.api.openapi import Operation, Param, document
+from central.queries import units
+from central.queries.filters import MAX_NAME, Filters, QueryError, QueryErrorCode
+from central.web import models as model_pages
+from central.web.context import context
+
+bp = Blueprint("read_api", __name__, url_prefix="/api/v1")
+OPERATIONS: list[Operation] = []
+MAX_ALARMS = alarm_rows.MAX_LISTED
+DEFAULT_ALARMS = 100
+
+# --------------------------------------------------------------------------- parameters
+
+NAME = {"type": "string", "minLength": 1, "maxLength": MAX_NAME}
+DAY = {"type": "string", "format": "date", "pattern": r"^(19|2\d)\d\d-\d\d-\d\d$"}
+FILTERS = (
+    Param("from", DAY, "First production day included (YYYY-MM-DD)."),
+    Param("to", DAY, "Last production day included (YYYY-MM-DD)."),
+    Param("station", NAME, "Only these stations (repeat for several).", repeated=True),
+    Param("model", NAME, "Only these models (repeat for several).", repeated=True),
+    Param("element", NAME, "Only models of this element type (the spec table's)."),
+    Param("cls", NAME, "Only models of this product class (the spec table's)."),
+)
+MODEL_VIEW = (
+    Param(
+        "tests",
+        {"type": "string", "pattern": r"^(none|[1-8](,[1-8])*)$"},
+        "Nelson tests marked on the I-MR charts (e.g. 1,2,5; 'none'); default all.",
+    ),
+    Param(
+        "window",
+        {"type": "integer", "minimum": model_pages.MIN_TREND_WINDOW, "maximum": 5000},
+        "Units per window of the capability trend.",
+    ),
+    Param(
+        "baseline",
+        {"type": "integer", "minimum": 10, "maximum": model_pages.SERIES_LIMIT},
+        "Estimate control limits from the first N units (default: all).",
+    ),
+)
+FORMAT = Param(
+    "format", {"type": "string", "enum": ["json", "csv"]}, "json (default), or csv: the table."
+)
+MODEL_PATH = Param(
+    "model",
+    {"type": "string", "pattern": r"^[^/\\?#%\x00-\x1f]{1,128}$"},
+    "The model (part number), exactly as the stations name it.",
+    in_path=True,
+)
+
+
+def _int(args: MultiDict[str, str], key: str, default: int, low: int, high: int) -> int:
+    raw = args.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise QueryError(
+            QueryErrorCode.INVALID_FILTER,
+            f"'{key}' must be a whole number from {low} to {high}, not {raw[:20]!r}.",
+        )
+    return value
+
+
+def _wants_csv() -> bool:
+    chosen = request.args.get("format", "json").strip().lower()
+    if chosen not in ("json", "csv"):
+        raise QueryError(QueryErrorCode.INVALID_FILTER, "'format' is json or csv.")
+    return chosen == "csv"
+
+
+def _filters() -> Filters:
+    return Filters.from_query(request.args.items(multi=True))
+
+
+def _today() -> date:
+    """Production days are the plant's (central runs in its time zone), as on the pages."""
+    return date.today()
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def flatten(body: BaseModel) -> dict[str, Any]:
+    """A row body as one level of columns: nested figures become `today_yield_pct`."""
+    found: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}_{key}" if prefix else key, inner)
+        else:
+            found[prefix] = value
+
+    walk("", body.model_dump(mode="python", by_alias=True))
+    return found
+
+
+def columns(row_type: type[BaseModel]) -> list[str]:
+    """The CSV header of a row body: its flattened fields, nested ones expanded even when
+    a row has them null (so every row has every column)."""
+    names: list[str] = []
+    for name, info in row_type.model_fields.items():
+        nested = [
+            t
+            for t in getattr(info.annotation, "__args__", (info.annotation,))
+            if isinstance(t, type) and issubclass(t, BaseModel)
+        ]
+        if nested:
+            names += [f"{name}_{inner}" for inner in columns(nested[0])]
+        else:
+            names.append(name)
+    return names
+
+
+def _csv(name: str, row_type: type[BaseModel], rows: list[Any]) -> Response:
+    header = columns(row_type)
+    flat = [flatten(r) for r in rows]
+    body = table(header, ([f.get(h) for h in header] for f in flat))
+    response = Response(body, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+def _json(body: BaseModel) -> Response:
+    return Response(body.model_dump_json(by_alias=True), mimetype="application/json")
+
+
+def operation(
+    rule: str,
+    path: str,
+    summary: str,
+    body: type[BaseModel],
+    params: tuple[Param, ...] = (),
+    *,
+    csv: bool = False,
+    not_found: bool = False,
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Register a GET view under /api/v1 and its description in the OpenAPI document."""
+
+    def register(view: Callable[..., Response]) -> Callable[..., Response]:
+        every = params + ((FORMAT,) if csv else ())
+        OPERATIONS.append(
+            Operation(
+                path="/api/v1" + path,
+                operation_id=view.__name__,
+                summary=summary,
+                body=body,
+                params=every,
+                csv=csv,
+                not_found=not_found,
+            )
+        )
+        guarded = read_access(view)
+        bp.add_url_rule(rule, view.__name__, guarded, methods=["GET"])
+        return guarded
+
+    return register
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    """Figures behind a sign-in: no shared cache may keep them."""
+    response.headers.setdefault("Cache-Control", "private, no-store")
+    return response
+
+
+@bp.errorhandler(ApiRefusal)
+def _refused(exc: ApiRefusal) -> Response:
+    response = jsonify({"error": {"code": exc.code, "message": exc.message}})
+    response.status_code = exc.status
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="lta-central read API"'
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    return response
+
+
+@bp.errorhandler(QueryError)
+def _bad_query(exc: QueryError) -> tuple[Response, int]:
+    return jsonify({"error": {"code": str(exc.code), "message": exc.message}}), 400
+
+
+# --------------------------------------------------------------------------- the figures
+
+
+@operation(
+    "/overview",
+    "/overview",
+    "The overview: headline tiles, station rows and alarms, with the page's filters.",
+    out.Overview,
+    FILTERS,
+)
+def overview() -> Response:
+    body = figures.overview(context().db, _filters(), _today(), datetime.now(UTC))
+    return _json(body)
+
+
+@operation(
+    "/stations",
+    "/stations",
+    "The overview's station table (today and this week per station).",
+    out.StationRows,
+    FILTERS,
+    csv=True,
+)
+def stations() -> Response:
+    csv = _wants_csv()
+    found = figures.overview(context().db, _filters(), _today(), datetime.now(UTC))
+    if csv:
+        return _csv("stations", out.StationRowOut, found.stations)
+    return _json(
+        out.StationRows(
+            filters=found.filters,
+            today=found.today,
+            week_start=found.week_start,
+            rows=found.stations,
+        )
+    )
+
+
+@operation(
+    "/alarms",
+    "/alarms",
+    "Alarms: open (default), active (acknowledged, still holding) or acknowledged.",
+    out.AlarmList,
+    (
+        *FILTERS,
+        Param(
+            "state",
+            {"type": "string", "enum": ["open", "active", "acknowledged"]},
+            "Which alarms.",
+        ),
+        Param(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": MAX_ALARMS},
+            f"At most this many (default {DEFAULT_ALARMS}).",
+        ),
+    ),
+    csv=True,
+)
+def alarms() -> Response:
+    csv = _wants_csv()
+    state = request.args.get("state", "open").strip() or "open"
+    if state not in ("open", "active", "acknowledged"):
+        raise QueryError(QueryErrorCode.INVALID_FILTER, "'state' is open, active or acknowledged.")
+    limit = _int(request.args, "limit", DEFAULT_ALARMS, 1, MAX_ALARMS)
+    body = figures.alarm_list(context().db, _filters(), state, limit)
+    return _csv("alarms", out.AlarmOut, body.rows) if csv else _json(body)
+
+
+@operation(
+    "/models",
+    "/models",
+    "The model list: counts, yield, Cpk with its interval, drift and open alarms per model "
+    "(default window: the last 90 days).",
+    out.ModelList,
+    FILTERS,
+    csv=True,
+)
+def model_list() -> Response:
+    csv = _wants_csv()
+    view = model_pages.parse_view(request.args)
+    body = figures.model_list(context().db, view, context().alarms.baseline_days)
+    return _csv("models", out.ModelRowOut, body.rows) if csv else _json(body)
+
+
+def _model_view(model: str) -> tuple[model_pages.View, Any]:
+    view = model_pages.parse_view(request.args)
+    view = replace(view, filters=view.filters.with_models())  # the path names the model
+    return view, model_pages._summary_or_404(model, view)  # the page's 404, word for word
+
+
+@operation(
+    "/models/<path:model>/stations",
+    "/models/{model}/stations",
+    "A model's rows per station: units, yield, near misses, drift state.",
+    out.ModelStations,
+    (MODEL_PATH, *FILTERS),
+    csv=True,
+    not_found=True,
+)
+def model_stations(model: str) -> Response:
+    csv = _wants_csv()
+    view, _ = _model_view(model)
+    rows = figures.model_stations(context().db, model, view)
+    if csv:
+        return _csv("model-stations", out.ModelStationOut, rows)
+    return _json(out.ModelStations(model=model, filters=out.FiltersOut.of(view.filters), rows=rows))
+
+
+@operation(
+    "/models/<path:model>",
+    "/models/{model}",
+    "A model's figures: counts, Cpk/Ppk with intervals, I-MR limits, drift per station, "
+    "failing positions along the travel, per-station rows, the SPC series.",
+    out.ModelDetail,
+    (
+        MODEL_PATH,
+        *FILTERS,
+        *MODEL_VIEW,
+        Param(
+            "points",
+            {"type": "integer", "minimum": 0, "maximum": model_pages.SERIES_LIMIT},
+            f"The latest N units of the SPC series in the answer (default and most "
+            f"{model_pages.SERIES_LIMIT}; 0 for none).",
+        ),
+    ),
+    not_found=True,
+)
+def model_detail(model: str) -> Response:
+    view, summary = _model_view(model)
+    points = _int(request.args, "points", model_pages.SERIES_LIMIT, 0, model_pages.SERIES_LIMIT)
+    db = context().db
+    body = figures.model_detail(db, model, view, summary, points, context().alarms.baseline_days)
+    return _json(body)
+
+
+@operation(
+    "/units",
+    "/units",
+    "Units, newest first (by serial when one is given), a page at a time.",
+    out.UnitList,
+    (
+        *FILTERS,
+        Param("serial", {"type": "string", "maxLength": 128}, "Serial prefix, any case."),
+        Param(
+            "cursor",
+            {"type": "string", "maxLength": units.MAX_CURSOR},
+            "The next_cursor of the previous page.",
+        ),
+        Param(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": units.MAX_PAGE},
+            f"Units per page (default {units.DEFAULT_PAGE}).",
+        ),
+    ),
+    csv=True,
+)
+def unit_list() -> Response:
+    csv = _wants_csv()
+    serial = request.args.get("serial", "").strip() or None
+    cursor = request.args.get("cursor", "").strip() or None
+    limit = _int(request.args, "limit", units.DEFAULT_PAGE, 1, units.MAX_PAGE)
+    body = figures.unit_list(context().db, _filters(), serial, cursor, limit)
+    if csv:
+        response = _csv("units", out.UnitRowOut, body.rows)
+        if body.next_cursor:
+            response.headers["X-Next-Cursor"] = body.next_cursor
+        return response
+    return _json(body)
+
+
+@operation(
+    "/units/<uuid:result_id>",
+    "/units/{result_id}",
+    "One unit: every track's figures and the unit's re-trims.",
+    out.UnitDetail,
+    (
+        Param(
+            "result_id",
+            {"type": "string", "format": "uuid"},
+            "The unit's result id.",
+            in_path=True,
+        ),
+    ),
+    not_found=True,
+)
+def unit_detail(result_id: UUID) -> Response:
+    body = figures.unit_detail(context().db, result_id)
+    if body is None:
+        abort(404, description=f"No unit has the result id {result_id}.")
+    return _json(body)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The document is public, like any API's reference: it holds no figure."""
+    return jsonify(document(OPERATIONS))
