@@ -45,8 +45,9 @@ DEFAULT_ALARMS = 100
 
 # --------------------------------------------------------------------------- parameters
 
-NAME = {"type": "string", "minLength": 1, "maxLength": MAX_NAME}
-DAY = {"type": "string", "format": "date", "pattern": r"^(19|2\d)\d\d-\d\d-\d\d$"}
+# As on the pages' forms, an empty value is no filter.
+NAME = {"type": "string", "maxLength": MAX_NAME}
+DAY = {"type": "string", "pattern": r"^((19|2\d)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))?$"}
 FILTERS = (
     Param("from", DAY, "First production day included (YYYY-MM-DD)."),
     Param("to", DAY, "Last production day included (YYYY-MM-DD)."),
@@ -84,9 +85,9 @@ MODEL_PATH = Param(
 
 
 def _int(args: MultiDict[str, str], key: str, default: int, low: int, high: int) -> int:
-    raw = args.get(key, "").strip()
-    if not raw:
+    if key not in args:
         return default
+    raw = args.get(key, "").strip()
     try:
         value = int(raw)
     except ValueError:
@@ -278,7 +279,7 @@ def stations() -> Response:
 )
 def alarms() -> Response:
     csv = _wants_csv()
-    state = request.args.get("state", "open").strip() or "open"
+    state = request.args.get("state", "open").strip()
     if state not in ("open", "active", "acknowledged"):
         raise QueryError(QueryErrorCode.INVALID_FILTER, "'state' is open, active or acknowledged.")
     limit = _int(request.args, "limit", DEFAULT_ALARMS, 1, MAX_ALARMS)

@@ -15,16 +15,30 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from central.alarms.rows import Alarm
 from central.queries.counts import StatusCounts
 from central.queries.filters import Filters
 from central.spc.capability import IndexEstimate
 from central.spc.series import Unavailable
+
+#: A station's own clock reading (a unit's production time): no time zone, and none is
+#: invented. RFC 3339 date-time requires an offset, so it is documented as a pattern.
+StationTime = Annotated[
+    datetime,
+    PlainSerializer(lambda moment: moment.isoformat(), return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d)?$",
+            "description": "The station's local time (ISO 8601, no offset: the plant's clock).",
+        }
+    ),
+]
 
 
 def finite(value: float | None) -> float | None:
@@ -284,7 +298,7 @@ class ModelList(Body):
 
 
 class SpcPointOut(Body):
-    made_at: datetime
+    made_at: StationTime
     result_id: UUID
     station: str
     serial: str | None
@@ -363,8 +377,8 @@ class ModelDetail(Body):
 
 class UnitRowOut(Body):
     result_id: UUID
-    made_at: datetime
-    test_date: datetime | None
+    made_at: StationTime
+    test_date: StationTime | None
     station: str
     model: str | None
     serial: str | None
@@ -417,7 +431,7 @@ class TrackOut(Body):
 
 class UnitDetail(Body):
     result_id: UUID
-    made_at: datetime
+    made_at: StationTime
     received_at: datetime
     station: str
     model: str | None
