@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 from uuid import UUID
 
 from flask import Blueprint, Response, abort, jsonify, request
@@ -201,6 +202,21 @@ def _private(response: Response) -> Response:
     """Figures behind a sign-in: no shared cache may keep them."""
     response.headers.setdefault("Cache-Control", "private, no-store")
     return response
+
+
+@bp.app_template_global("csv_url")
+def csv_url(table: str, *extra: tuple[str, str]) -> str:
+    """The link beside a page's table: the table's API path with the page's own query (so
+    the same filters, the same page of units) and `format=csv`. `table` is ours, e.g.
+    "units", or `api_path("models", model, "stations")`."""
+    pairs = [(k, v) for k, v in request.args.items(multi=True) if k not in ("format", "state")]
+    return f"/api/v1/{table}?" + urlencode([*pairs, *extra, ("format", "csv")])
+
+
+@bp.app_template_global("api_path")
+def api_path(*parts: str) -> str:
+    """Path segments (a model name among them) quoted for a URL."""
+    return "/".join(quote(part, safe="") for part in parts)
 
 
 @bp.errorhandler(ApiRefusal)

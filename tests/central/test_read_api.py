@@ -331,3 +331,43 @@ def test_a_bad_parameter_is_a_json_400(anonymous: FlaskClient, world: World, url
     error = response.get_json()["error"]
     assert error["code"] in ("invalid_filter", "invalid_cursor", "bad_request")
     assert error["message"]
+
+
+# --------------------------------------------------------------------------- CSV links on the pages
+
+
+def csv_link(page: str, link_id: str) -> str:
+    found = re.search(rf'id="{link_id}" href="([^"]+)"', page)
+    assert found, f"no {link_id} link"
+    return unescape(found.group(1))
+
+
+def test_each_table_has_a_csv_link_with_the_pages_rows(viewer: FlaskClient, world: World) -> None:
+    station = world.stations[0]
+    overview = viewer.get(f"/?station={station}").get_data(as_text=True)
+    rows = csv_rows(viewer, csv_link(overview, "stations-csv"), world.token)
+    assert [r["station"] for r in rows] == attribute_values(overview, "data-station")
+    other = viewer.get(f"/?station={world.stations[1]}").get_data(as_text=True)
+    acknowledged = csv_rows(viewer, csv_link(other, "acknowledged-csv"), world.token)
+    assert [(r["station"], r["note"]) for r in acknowledged] == [
+        (world.stations[1], "'" + HOSTILE_NOTE)
+    ]
+    assert csv_rows(viewer, csv_link(overview, "acknowledged-csv"), world.token) == []
+
+    models = viewer.get(f"/models?station={station}").get_data(as_text=True)
+    rows = csv_rows(viewer, csv_link(models, "models-csv"), world.token)
+    assert [r["model"] for r in rows] == attribute_values(models, "data-model", "models")
+
+    model = rows[0]["model"]
+    page = viewer.get(f"/models/{model}?station={station}").get_data(as_text=True)
+    rows = csv_rows(viewer, csv_link(page, "stations-csv"), world.token)
+    assert [r["station"] for r in rows] == [station]
+
+    units = viewer.get(f"/units?model={model}").get_data(as_text=True)
+    rows = csv_rows(viewer, csv_link(units, "units-csv"), world.token)
+    assert [r["result_id"] for r in rows] == attribute_values(units, "data-result-id", "units")
+    older = re.search(r'id="older" href="([^"]+)"', units)
+    if older:
+        second = viewer.get(unescape(older.group(1))).get_data(as_text=True)
+        rows = csv_rows(viewer, csv_link(second, "units-csv"), world.token)
+        assert [r["result_id"] for r in rows] == attribute_values(second, "data-result-id", "units")
