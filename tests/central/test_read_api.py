@@ -29,7 +29,9 @@ from central.auth.audit import CLI, Actor
 from central.auth.users import Role, add_user
 from central.db import Database
 from central.seed import SeedPlan, seed
-from tests.central.auth_helpers import make_client, sign_in
+from central.web import create_app
+from central.web.context import CentralContext, IngestLimits
+from tests.central.auth_helpers import AUTH, make_client, sign_in
 from tests.conftest import migrated_database
 
 VIEWER, PASSWORD = "vera.viewer", "Read-Api-Viewer-55"
@@ -371,3 +373,17 @@ def test_each_table_has_a_csv_link_with_the_pages_rows(viewer: FlaskClient, worl
         second = viewer.get(unescape(older.group(1))).get_data(as_text=True)
         rows = csv_rows(viewer, csv_link(second, "units-csv"), world.token)
         assert [r["result_id"] for r in rows] == attribute_values(second, "data-result-id", "units")
+
+
+def test_a_busy_token_is_slowed_with_retry_after(world: World) -> None:
+    app = create_app(
+        CentralContext(
+            db=world.db, limits=IngestLimits(rate_limit_per_minute=1, rate_burst=1), auth=AUTH
+        )
+    )
+    client = app.test_client()
+    assert client.get("/api/v1/alarms", headers=bearer(world.token)).status_code == 200
+    slowed = client.get("/api/v1/alarms", headers=bearer(world.token))
+    assert slowed.status_code == 429
+    assert slowed.get_json()["error"]["code"] == "rate_limited"
+    assert int(slowed.headers["Retry-After"]) >= 1
