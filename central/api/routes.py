@@ -16,10 +16,12 @@ OpenAPI description together (central/api/openapi.py).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 from urllib.parse import quote, urlencode
 from uuid import UUID
@@ -427,7 +429,13 @@ def unit_detail(result_id: UUID) -> Response:
     return _json(body)
 
 
+@cache
+def _document_text() -> str:
+    """Built once per process: the operations are all declared when this module loads."""
+    return json.dumps(document(OPERATIONS), sort_keys=True)
+
+
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """The document is public, like any API's reference: it holds no figure."""
-    return jsonify(document(OPERATIONS))
+    return Response(_document_text(), mimetype="application/json")
