@@ -34,7 +34,7 @@ from central.alarms import rows as alarm_rows
 from central.api import figures
 from central.api import schemas as out
 from central.api.access import ApiRefusal, read_access
-from central.api.csv_table import table
+from central.api.csv_table import bodies_table
 from central.api.openapi import Operation, Param, document
 from central.queries import units
 from central.queries.filters import MAX_NAME, Filters, QueryError, QueryErrorCode
@@ -122,43 +122,8 @@ def _today() -> date:
 # --------------------------------------------------------------------------- answers
 
 
-def flatten(body: BaseModel) -> dict[str, Any]:
-    """A row body as one level of columns: nested figures become `today_yield_pct`."""
-    found: dict[str, Any] = {}
-
-    def walk(prefix: str, value: Any) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                walk(f"{prefix}_{key}" if prefix else key, inner)
-        else:
-            found[prefix] = value
-
-    walk("", body.model_dump(mode="python", by_alias=True))
-    return found
-
-
-def columns(row_type: type[BaseModel]) -> list[str]:
-    """The CSV header of a row body: its flattened fields, nested ones expanded even when
-    a row has them null (so every row has every column)."""
-    names: list[str] = []
-    for name, info in row_type.model_fields.items():
-        nested = [
-            t
-            for t in getattr(info.annotation, "__args__", (info.annotation,))
-            if isinstance(t, type) and issubclass(t, BaseModel)
-        ]
-        if nested:
-            names += [f"{name}_{inner}" for inner in columns(nested[0])]
-        else:
-            names.append(name)
-    return names
-
-
 def _csv(name: str, row_type: type[BaseModel], rows: list[Any]) -> Response:
-    header = columns(row_type)
-    flat = [flatten(r) for r in rows]
-    body = table(header, ([f.get(h) for h in header] for f in flat))
-    response = Response(body, mimetype="text/csv")
+    response = Response(bodies_table(row_type, rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
 
