@@ -37,6 +37,8 @@ class Action(StrEnum):
     USER_PASSWORD = "user.password"  # noqa: S105 - an action name, not a password
     STATION_ADD = "station.add"
     STATION_REVOKE = "station.revoke"
+    READ_TOKEN_ADD = "read_token.add"  # noqa: S105 - an action name, not a token
+    READ_TOKEN_REVOKE = "read_token.revoke"  # noqa: S105 - an action name, not a token
     ALARM_ACKNOWLEDGE = "alarm.acknowledge"
     SPEC_CHANGE = "spec.change"  # one model's spec edited (central/specs)
     SPEC_IMPORT = "spec.import"  # one model's spec changed by a file import

@@ -36,6 +36,13 @@ def _register_specs(app: Flask) -> None:
     app.register_blueprint(quality_page)
 
 
+def _register_read_api(app: Flask) -> None:
+    """The read API for QA's own tools (/api/v1/overview, /models, ...; central/api)."""
+    from central.api.routes import bp as read_api
+
+    app.register_blueprint(read_api)
+
+
 def create_app(ctx: CentralContext) -> Flask:
     from central.web import (
         admin,
@@ -70,6 +77,7 @@ def create_app(ctx: CentralContext) -> Flask:
     app.register_blueprint(units.bp)
     app.register_blueprint(models.bp)
     _register_specs(app)
+    _register_read_api(app)
 
     @app.after_request
     def dashboard_headers(response: Response) -> Response:

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from central import stations
-from central.auth import audit, users
+from central.auth import audit, read_tokens, users
 from central.auth.audit import Action
 from central.auth.users import Role, UserError
 from central.stations import StationError
@@ -32,6 +32,7 @@ DONE = {
     "role": "Role of {name} changed.",
     "disabled": "User {name} disabled: signed out everywhere and cannot sign in.",
     "enabled": "User {name} enabled.",
+    "token_revoked": "Read token {name} revoked: tools that use it are refused from now on.",
 }
 
 
@@ -98,6 +99,50 @@ def station_revoke(name: str) -> Any:
         return _stations_page(exc.message, status=400)
     audit.record(context().db, actor(), Action.STATION_REVOKE, name)
     return _back("admin.station_list", "revoked", name)
+
+
+# --------------------------------------------------------------------------- read tokens
+
+
+def _read_tokens_page(
+    error: str | None = None, name: str = "", status: int = 200
+) -> tuple[str, int]:
+    page = render_template(
+        "admin/read_tokens.html",
+        tokens=read_tokens.list_tokens(context().db),
+        message=_done_message(),
+        error=error,
+        name=name,
+    )
+    return page, status
+
+
+@bp.get("/read-tokens")
+@role_required(Role.ADMIN)
+def read_token_list() -> Any:
+    return _read_tokens_page()
+
+
+@bp.post("/read-tokens")
+@role_required(Role.ADMIN)
+def read_token_add() -> Any:
+    """Issue a read token (audited with it); shown on this one response, never again."""
+    name = request.form.get("name", "")[:200]
+    try:
+        issued = read_tokens.issue(context().db, name, actor())
+    except read_tokens.ReadTokenError as exc:
+        return _read_tokens_page(exc.message, name, 400)
+    return render_template("admin/read_token.html", token=issued.token, secret=issued.secret)
+
+
+@bp.post("/read-tokens/<int:pk>/revoke")
+@role_required(Role.ADMIN)
+def read_token_revoke(pk: int) -> Any:
+    try:
+        revoked = read_tokens.revoke(context().db, pk, actor())
+    except read_tokens.ReadTokenError as exc:
+        return _read_tokens_page(exc.message, status=400)
+    return _back("admin.read_token_list", "token_revoked", revoked.name)
 
 
 # --------------------------------------------------------------------------- users
