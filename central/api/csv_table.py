@@ -8,7 +8,7 @@ nothing. Numbers are written as plain numbers (a negative number stays a
 number: it is never text), booleans as true/false, empty for null.
 
 A table's rows are the API's row bodies (central/api/schemas.py) flattened to
-one level, `today` + `yield_pct` -> `today_yield_pct`, so a CSV row holds the
+one level, `day` + `yield_pct` -> `day_yield_pct`, so a CSV row holds the
 same figures as its JSON row, and every row has every column.
 """
 
@@ -56,7 +56,7 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def flatten(body: BaseModel) -> dict[str, Any]:
-    """A row body as one level of columns: nested figures become `today_yield_pct`."""
+    """A row body as one level of columns: nested figures become `day_yield_pct`."""
     found: dict[str, Any] = {}
 
     def walk(prefix: str, value: Any) -> None:

@@ -68,28 +68,31 @@ def _station_row(row: overview_page.StationRow) -> out.StationRowOut:
         silent=row.is_silent,
         open_alarms=len(row.open_alarms),
         acknowledged_active_alarms=len(row.active_alarms),
-        today=out.Counts.of(s.today),
-        week=out.Counts.of(s.week),
+        day=out.Counts.of(s.day),
+        span=out.Counts.of(s.span),
     )
 
 
 def overview(db: Database, filters: Filters, today: date, now: datetime) -> out.Overview:
     """The overview's tiles, station rows and alarms for these filters.
 
-    The headline sums the listed stations' rows, so it is the figure of the
-    units the filters keep.
+    The headline is the page's: the units the filters keep (their models over
+    their stations), the day's and the span's.
     """
     live, active, acknowledged = _alarms(db, filters)
-    found = fleet(db, today, now)
+    found = fleet(db, today, now, filters)
+    day_total, span_total = found.total(filters.stations)
     rows = overview_page._rows(found, filters, live + active)  # the page's own selection
     run = alarm_rows.last_run(db)
     return out.Overview(
         filters=out.FiltersOut.of(filters),
-        today=found.today,
-        week_start=found.week_start,
+        day=found.day,
+        span_start=found.span_start,
+        span_end=found.span_end,
+        chosen=found.chosen,
         headline=out.Headline(
-            today=out.Counts.of(sum((r.status.today for r in rows), StatusCounts())),
-            week=out.Counts.of(sum((r.status.week for r in rows), StatusCounts())),
+            day=out.Counts.of(day_total),
+            span=out.Counts.of(span_total),
             open_alarms=len(live),
             silent_stations=sum(1 for r in rows if r.is_silent),
         ),

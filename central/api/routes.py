@@ -4,7 +4,7 @@ Each route reads its filters exactly as its page does (Filters.from_query,
 or the model pages' parse_view with their 90-day default), builds its body in
 central/api/figures.py from the pages' own queries, and answers JSON, or for
 a table `format=csv` (central/api/csv_table.py: the same rows, one column per
-field, nested figures flattened as `today_yield_pct`). A refusal is
+field, nested figures flattened as `day_yield_pct`). A refusal is
 {"error": {"code", "message"}} with its status: 400 for a parameter, 401
 without a session or read token (central/api/access.py), 404 for a name or id
 that is not there. Every answer is bounded: lists come from queries with a
@@ -220,7 +220,7 @@ def overview() -> Response:
 @operation(
     "/stations",
     "/stations",
-    "The overview's station table (today and this week per station).",
+    "The overview's station table (the day's and the span's units per station).",
     out.StationRows,
     FILTERS,
     csv=True,
@@ -233,8 +233,10 @@ def stations() -> Response:
     return _json(
         out.StationRows(
             filters=found.filters,
-            today=found.today,
-            week_start=found.week_start,
+            day=found.day,
+            span_start=found.span_start,
+            span_end=found.span_end,
+            chosen=found.chosen,
             rows=found.stations,
         )
     )

@@ -84,7 +84,7 @@ class FiltersOut(Body):
 
 
 class Counts(Body):
-    """Units (result files) by status; yield as the dashboard defines it (StatusCounts)."""
+    """Units (result files) by status; yield = (Pass + Warning) / verdicts (shared/quality.py)."""
 
     results: int
     passes: int
@@ -171,21 +171,25 @@ class StationRowOut(Body):
     silent: bool = Field(description="A silent-station alarm is open or still active.")
     open_alarms: int
     acknowledged_active_alarms: int
-    today: Counts
-    week: Counts
+    day: Counts = Field(description="The units of `day` (today, or a chosen range's last day).")
+    span: Counts = Field(description="The units from `span_start` to `span_end`.")
 
 
 class Headline(Body):
-    today: Counts
-    week: Counts
+    day: Counts
+    span: Counts
     open_alarms: int
     silent_stations: int
 
 
 class Overview(Body):
     filters: FiltersOut
-    today: date
-    week_start: date
+    day: date = Field(description="Today, or the last day of the range the filters choose.")
+    span_start: date | None = Field(
+        description="This week's Monday, or the chosen range's first day (null: open)."
+    )
+    span_end: date
+    chosen: bool = Field(description="The dates come from the filters (`from`, `to`).")
     headline: Headline
     stations: list[StationRowOut]
     open_alarms: list[AlarmOut]
@@ -197,8 +201,12 @@ class StationRows(Body):
     """The overview's station table alone (what its CSV holds)."""
 
     filters: FiltersOut
-    today: date
-    week_start: date
+    day: date = Field(description="Today, or the last day of the range the filters choose.")
+    span_start: date | None = Field(
+        description="This week's Monday, or the chosen range's first day (null: open)."
+    )
+    span_end: date
+    chosen: bool = Field(description="The dates come from the filters (`from`, `to`).")
     rows: list[StationRowOut]
 
 
