@@ -20,6 +20,11 @@ from agent.simulate import simulate_station
 DEMO_UNITS = 100_000  # effectively endless at a human rate
 
 
+def _station_clock() -> datetime:
+    """The station PC's local clock, to the second, as its program stamps a file."""
+    return datetime.now().replace(microsecond=0)
+
+
 def simulated_station(
     inbox: Path, rate_per_minute: float, seed: int, stop: threading.Event
 ) -> None:
@@ -35,9 +40,10 @@ def simulated_station(
             count=DEMO_UNITS,
             seed=seed,
             start=datetime.now(),  # units tested now: older ones would be history
-            spacing_s=60.0 / rate_per_minute,  # and dated as they land, not ahead of time
+            spacing_s=60.0 / rate_per_minute,
             rate_per_minute=rate_per_minute,
             on_file=stop_when_asked,
+            clock=_station_clock,  # each dated as its file is written, never ahead
         )
     except SystemExit:
         return
