@@ -80,3 +80,31 @@ def test_a_spec_with_float_noise_is_printed_as_set(
     body = client.get(f"/models/6828/compare?from={DAY}&to={DAY}").get_data(as_text=True)
     assert "(0.025 V)" in body
     assert "0.0250000" not in body
+
+
+def test_the_spec_table_prints_typed_values_without_float_noise(
+    central_db: Database, client: FlaskClient, accounts: Accounts
+) -> None:
+    from central.auth.audit import CLI
+    from central.specs.record import SpecRow
+    from central.specs.store import save_specs
+
+    row = SpecRow(
+        model="6607",
+        linearity_spec=0.1 + 0.2,  # 0.30000000000000004
+        linearity_unit="V",
+        angle_nominal=340.00000000000006,
+        angle_tolerance=2.0,
+        resistance_min=950.0,
+        resistance_max=1050.0000000000002,
+        sigma_threshold=0.025000000000000158,
+    )
+    save_specs(central_db, [row], CLI, "float noise as arithmetic leaves it")
+    assert sign_in(client, VIEWER, VIEWER_PASSWORD).status_code == 303
+    body = unescape(client.get("/specs").get_data(as_text=True))
+    listed = re.search(r'<tr[^>]*data-model="6607".*?</tr>', body, re.S)
+    assert listed, body[:2000]
+    cells = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", listed.group(0)))
+    assert "± 0.3V" in cells and "340 ± 2" in cells and "950 \u2013 1050" in cells
+    assert "0.025" in cells
+    assert not re.search(r"\d{9,}", cells), cells
