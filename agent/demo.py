@@ -15,14 +15,9 @@ from pathlib import Path
 
 from agent.config import load_config
 from agent.service import run_agent
-from agent.simulate import simulate_station
+from agent.simulate import simulate_station, station_clock
 
 DEMO_UNITS = 100_000  # effectively endless at a human rate
-
-
-def _station_clock() -> datetime:
-    """The station PC's local clock, to the second, as its program stamps a file."""
-    return datetime.now().replace(microsecond=0)
 
 
 def simulated_station(
@@ -43,7 +38,7 @@ def simulated_station(
             spacing_s=60.0 / rate_per_minute,
             rate_per_minute=rate_per_minute,
             on_file=stop_when_asked,
-            clock=_station_clock,  # each dated as its file is written, never ahead
+            clock=station_clock,  # each dated as its file is written, never ahead
         )
     except SystemExit:
         return

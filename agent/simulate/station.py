@@ -30,7 +30,12 @@ NOW_DATED_SPAN_S = 6 * 3600.0
 # different seeds never give two units the same model and serial.
 SERIALS_PER_SEED = 100_000
 
-__all__ = ["DEFAULT_START", "UnitSpec", "now_dated_start", "simulate_station"]
+__all__ = ["DEFAULT_START", "UnitSpec", "now_dated_start", "simulate_station", "station_clock"]
+
+
+def station_clock() -> datetime:
+    """The station PC's local clock, to the second, as its program stamps a file."""
+    return datetime.now().replace(microsecond=0)
 
 
 def now_dated_start(

@@ -138,3 +138,15 @@ def test_distinct_units_have_distinct_serials_per_model_and_station(tmp_path: Pa
             key = (str(result.model), result.serial.rstrip("AB"))
             assert key not in units, f"{path.name} repeats {units.get(key)}"
             units[key] = path.name
+
+
+def test_simulate_at_a_rate_dates_each_unit_when_it_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["simulate", "--out", str(tmp_path), "--count", "4", "--rate", "240", "--seed", "2"]
+    before = datetime.now().replace(second=0, microsecond=0)
+    assert main(argv) == 0
+    for path in written(capsys):
+        tested = analyse_file(path).test_date
+        if tested is not None and tested.time() != datetime.min.time():
+            assert before <= tested <= datetime.now(), path.name
