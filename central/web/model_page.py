@@ -260,10 +260,12 @@ def capability_trend(
 
     cpk, cpk_low, cpk_high = parts("cpk")
     ppk, _, _ = parts("ppk")
-    labels = [
-        f"{points[cap.metric.indices[w.stop - 1]].made_at:%m-%d}" if w.stop else ""
-        for w in cap.trend
-    ]
+    ends = [points[cap.metric.indices[w.stop - 1]].made_at if w.stop else None for w in cap.trend]
+    days = [f"{e:%m-%d}" if e else "" for e in ends]
+    # Windows ending on the same day read by their time too, so no two ticks read alike.
+    labels = (
+        days if len(set(days)) == len(days) else [f"{e:%m-%d %H:%M}" if e else "" for e in ends]
+    )
     return series_charts.line_chart(
         chart_id,
         f"{cap.metric.name.capitalize()}: Cpk and Ppk per {cap.trend_window} units",

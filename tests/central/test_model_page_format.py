@@ -108,3 +108,15 @@ def test_the_spec_table_prints_typed_values_without_float_noise(
     assert "± 0.3V" in cells and "340 ± 2" in cells and "950 \u2013 1050" in cells
     assert "0.025" in cells
     assert not re.search(r"\d{9,}", cells), cells
+
+
+def test_cpk_trend_windows_ending_on_one_day_read_by_their_time(
+    central_db: Database, client: FlaskClient, accounts: Accounts
+) -> None:
+    one_day_of_units(central_db, count=80)
+    assert sign_in(client, VIEWER, VIEWER_PASSWORD).status_code == 303
+    body = client.get(f"/models/6828?from={DAY}&to={DAY}&window=20").get_data(as_text=True)
+    trend = chart(body, "sigma-trend")
+    texts = [t.text or "" for t in trend.iter(f"{SVG}text")]
+    ticks = [t for t in texts if re.fullmatch(r"\d\d-\d\d( \d\d:\d\d)?", t)]
+    assert len(ticks) >= 2 and len(set(ticks)) == len(ticks), texts
