@@ -160,13 +160,16 @@ def run_analyze(args: argparse.Namespace) -> int:
 def run_simulate(args: argparse.Namespace) -> int:
     from datetime import datetime, time
 
-    from agent.simulate import now_dated_start, simulate_station
+    from agent.simulate import now_dated_start, simulate_station, station_clock
     from agent.simulate.station import DEFAULT_SPACING_S
 
+    clock = None
     if args.date is not None:
         start, spacing = datetime.combine(args.date, time(8, 0)), DEFAULT_SPACING_S
     else:
         start, spacing = now_dated_start(args.count, args.rate)
+        if args.rate:  # paced: a live station, each unit dated as its file is written
+            clock = station_clock
     written = simulate_station(
         args.out,
         count=args.count,
@@ -175,6 +178,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         start=start,
         spacing_s=spacing,
         on_file=lambda path: print(path, flush=True),
+        clock=clock,
     )
     print(f"wrote {len(written)} file(s) to {args.out}", file=sys.stderr)
     return EXIT_OK

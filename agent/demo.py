@@ -15,7 +15,7 @@ from pathlib import Path
 
 from agent.config import load_config
 from agent.service import run_agent
-from agent.simulate import simulate_station
+from agent.simulate import simulate_station, station_clock
 
 DEMO_UNITS = 100_000  # effectively endless at a human rate
 
@@ -35,9 +35,10 @@ def simulated_station(
             count=DEMO_UNITS,
             seed=seed,
             start=datetime.now(),  # units tested now: older ones would be history
-            spacing_s=60.0 / rate_per_minute,  # and dated as they land, not ahead of time
+            spacing_s=60.0 / rate_per_minute,
             rate_per_minute=rate_per_minute,
             on_file=stop_when_asked,
+            clock=station_clock,  # each dated as its file is written, never ahead
         )
     except SystemExit:
         return

@@ -76,6 +76,12 @@ def _seed_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     seed.add_argument("--models", type=int, default=50, help="part numbers")
     seed.add_argument("--days", type=int, default=365, help="days back from now")
     seed.add_argument("--seed", type=int, default=1, help="random seed (same seed, same results)")
+    seed.add_argument(
+        "--station-names",
+        default="",
+        help="comma-separated names of existing stations to give the history to (one per "
+        "--stations; their agents report, so no heartbeat is made up); default seed-line-NN",
+    )
 
 
 def _user_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -221,7 +227,10 @@ def cmd_user(args: argparse.Namespace) -> int:
 def cmd_seed(args: argparse.Namespace) -> int:
     from central.seed import SeedPlan, seed
 
-    plan = SeedPlan(args.tracks, args.stations, args.models, args.days, seed=args.seed)
+    names = tuple(n.strip() for n in args.station_names.split(",") if n.strip())
+    plan = SeedPlan(
+        args.tracks, args.stations, args.models, args.days, seed=args.seed, station_names=names
+    )
     shown = [0]
 
     def progress(done: int, planned: int) -> None:

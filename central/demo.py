@@ -39,13 +39,19 @@ from agent.seam import host
 
 DEMO_ADMIN = "demo-admin"
 STATIONS = ("trim-line-1", "trim-line-2")
-# A year of made-up history (`lta-central seed`) on three other stations, so the
-# dashboard has what drift is judged against: the drift alarm and the model pages take
-# each station's baseline from the 90 days before the window they judge (0013), which
-# live units alone never have. Random seed 11 makes two of its pairs drift upwards over
-# the last 60 days (6309-CT at seed-line-01, 8172-3 at seed-line-03); about 15 s.
-HISTORY = ("--tracks", "6000", "--stations", "3", "--models", "4", "--days", "365")
-HISTORY_SEED = "11"
+# A year of made-up history (`lta-central seed`) given to the demo's own two stations,
+# so the dashboard has what drift is judged against: the drift alarm and the model pages
+# take each station's baseline from the 90 days before the window they judge (0013),
+# which live units alone never have. The history is theirs, not other stations', so no
+# station without an agent turns silent an hour later. Random seed 45 makes one model
+# of each station drift upwards over the last 60 days (9319-CT at trim-line-1, 7583-CT
+# at trim-line-2), so a drift alarm is open on the overview once the seed is in.
+HISTORY = ("--tracks", "6000", "--stations", str(len(STATIONS)), "--models", "4", "--days", "365")
+HISTORY_SEED = "45"
+DRIFTING = (("trim-line-1", "9319-CT"), ("trim-line-2", "7583-CT"))  # what seed 45 makes
+# Alarms are evaluated this often in the demo (the product's default is a minute), so
+# the first evaluation after the history is in comes within seconds.
+ALARMS_EVERY_S = "15"
 CENTRAL_PORT = 8720
 FIRST_AGENT_PORT = 8710
 START_TIMEOUT_S = 120.0
@@ -193,6 +199,7 @@ def _run(root: Path, rate: float, wait: Callable[[], None] | None, ports: Ports)
         **base_env,
         "LTA_CENTRAL_DATA_DIR": str(root / "central"),
         "LTA_CENTRAL_BIND": f"127.0.0.1:{ports.central}",
+        "LTA_CENTRAL_ALARMS__EVALUATE_EVERY_SECONDS": ALARMS_EVERY_S,
     }
     central_url = f"http://127.0.0.1:{ports.central}"
     programs: list[Program] = []
@@ -207,13 +214,25 @@ def _run(root: Path, rate: float, wait: Callable[[], None] | None, ports: Ports)
         _wait_healthy(central, central_url)
         password = secrets.token_urlsafe(12)
         _central_cli(central_env, "user", "add", DEMO_ADMIN, "--role", "admin", stdin=password)
+        tokens = [
+            _central_cli(central_env, "station", "add", station).strip().splitlines()[-1]
+            for station in STATIONS
+        ]
         print(
-            "Writing a year of made-up history for the dashboard (lta-central seed) ...", flush=True
+            "Writing a year of made-up history for the two stations (lta-central seed) ...",
+            flush=True,
         )
-        _central_cli(central_env, "seed", *HISTORY, "--seed", HISTORY_SEED)
+        _central_cli(
+            central_env,
+            "seed",
+            *HISTORY,
+            "--seed",
+            HISTORY_SEED,
+            "--station-names",
+            ",".join(STATIONS),
+        )
         pages = []
-        for index, station in enumerate(STATIONS):
-            token = _central_cli(central_env, "station", "add", station).strip().splitlines()[-1]
+        for index, (station, token) in enumerate(zip(STATIONS, tokens, strict=True)):
             port = ports.first_agent + index
             data = root / station
             inbox = data / "inbox"
@@ -244,6 +263,10 @@ def _run(root: Path, rate: float, wait: Callable[[], None] | None, ports: Ports)
             print(f"  station page ({station}, {rate:g} units/min): {url}")
         print(f"  QA dashboard (central): {central_url}/")
         print(f"  demo admin account: {DEMO_ADMIN} / {password}   (shown once)")
+        print(
+            "  try: sign in, find the drift alarm on the overview (within a minute), open its\n"
+            "  model's drift charts, then acknowledge it with a cause (docs/central.md)"
+        )
         print(f"  logs: {root}\nCtrl-C stops everything.", flush=True)
         if wait is not None:
             wait()

@@ -40,7 +40,7 @@ from central import rollups, seed_rules
 from central.db import Database
 from central.ingest import Screened, copy_new
 from central.seed_rules import StationRules
-from central.stations import hash_token
+from central.stations import NAME_PATTERN, hash_token
 from shared.band import is_near_miss
 from shared.curves import pack_arrays, pack_passes
 from shared.errors import ErrorCode, LtaError
@@ -85,6 +85,11 @@ class SeedPlan:
     seed: int = 1
     until: datetime | None = None  # station-local end of the window; default: now
     batch_results: int = 2000
+    # The stations' names; default seed-line-01, -02, ... with made-up heartbeats (one
+    # silent, one with a backlog). Named stations are real ones whose agents report
+    # (`make run` gives its two stations their history): no heartbeat is made up for them,
+    # so none reads silent once the seeding moment is an hour old.
+    station_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         limits = (
@@ -97,6 +102,17 @@ class SeedPlan:
         for name, value, low, high in limits:
             if not low <= value <= high:
                 raise SeedError(f"--{name} must be between {low} and {high}, not {value}.")
+        if self.station_names and len(self.station_names) != self.stations:
+            raise SeedError(
+                f"--station-names names {len(self.station_names)} stations; --stations says "
+                f"{self.stations}: give one name per station."
+            )
+        for name in self.station_names:
+            if not NAME_PATTERN.fullmatch(name):
+                raise SeedError(
+                    f"Station name {name[:80]!r} is not allowed: lower-case letters, digits, "
+                    "'.', '_', '-', at most 64 characters (as `lta-central station add`)."
+                )
 
 
 @dataclass(frozen=True)
@@ -572,8 +588,10 @@ class _Generator:
 # ------------------------------------------------------------------ writing
 
 
-def _stations(db: Database, count: int) -> tuple[list[str], list[int]]:
-    names = [f"{STATION_PREFIX}{k + 1:02d}" for k in range(count)]
+def _stations(db: Database, plan: SeedPlan) -> tuple[list[str], list[int]]:
+    names = list(plan.station_names) or [
+        f"{STATION_PREFIX}{k + 1:02d}" for k in range(plan.stations)
+    ]
     pks = []
     with db.pool.connection() as conn:
         for name in names:  # a token nobody knows: `station revoke` + `add` issues a real one
@@ -637,7 +655,7 @@ def seed(
     rng = np.random.default_rng(plan.seed)
     models = _models(rng, plan.models, np.random.default_rng([plan.seed, RULES_STREAM]))
     pairs = _pairs(rng, plan.stations, plan.models)
-    names, pks = _stations(db, plan.stations)
+    names, pks = _stations(db, plan)
     choices, draws = _draw_results(rng, plan.tracks, models, pairs)
     moments = _schedule(rng, len(choices), until, plan.days)
     drift_from = until - timedelta(days=min(60, plan.days))
@@ -660,7 +678,8 @@ def seed(
                 copy_new(cur, entries, pks[station], AGENT_VERSION, bins)
         if progress is not None:
             progress(done, plan.tracks)
-    _heartbeats(db, pks)
+    if not plan.station_names:
+        _heartbeats(db, pks)
     with db.pool.connection() as conn:
         conn.execute("ANALYZE")
         size = conn.execute("SELECT pg_database_size(current_database())").fetchone()

@@ -1,7 +1,7 @@
 """Trim-station simulator: result files laid out like real stations write them."""
 
 from agent.simulate.names import file_name, pick_format
-from agent.simulate.station import now_dated_start, simulate_station
+from agent.simulate.station import now_dated_start, simulate_station, station_clock
 from agent.simulate.units import OUTCOMES, TrackSpec, UnitSpec, simulate_unit
 from agent.simulate.writers import unit_sheets, write_unit
 
@@ -14,6 +14,7 @@ __all__ = [
     "pick_format",
     "simulate_station",
     "simulate_unit",
+    "station_clock",
     "unit_sheets",
     "write_unit",
 ]

@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
 from agent.simulate.names import file_name, pick_format
-from agent.simulate.units import UnitSpec, simulate_unit
+from agent.simulate.units import Serials, UnitSpec, simulate_unit
 from agent.simulate.writers import write_unit
 
 DEFAULT_START = datetime(2024, 11, 22, 8, 0)
@@ -25,7 +26,16 @@ DEFAULT_SPACING_S = 120.0
 # the agent's default history window (12 h), so none of them is filed as history.
 NOW_DATED_SPAN_S = 6 * 3600.0
 
-__all__ = ["DEFAULT_START", "UnitSpec", "now_dated_start", "simulate_station"]
+# Each seed's serials start this far from the next seed's: stations simulated with
+# different seeds never give two units the same model and serial.
+SERIALS_PER_SEED = 100_000
+
+__all__ = ["DEFAULT_START", "UnitSpec", "now_dated_start", "simulate_station", "station_clock"]
+
+
+def station_clock() -> datetime:
+    """The station PC's local clock, to the second, as its program stamps a file."""
+    return datetime.now().replace(microsecond=0)
 
 
 def now_dated_start(
@@ -53,6 +63,7 @@ def simulate_station(
     start: datetime | None = None,
     on_file: Callable[[Path], None] | None = None,
     spacing_s: float = DEFAULT_SPACING_S,
+    clock: Callable[[], datetime] | None = None,
 ) -> list[Path]:
     """Write `count` simulated units into `out_dir` and return their paths in order.
 
@@ -62,6 +73,13 @@ def simulate_station(
     spacing give the same names and contents. With
     `rate_per_minute`, files are paced against a monotonic schedule (no drift
     from slow writes); `on_file` is called after each file lands.
+
+    `clock` makes a live station (the demos): each unit is dated by the clock when
+    its file is written, as a real station stamps it, instead of by its place in the
+    schedule. A schedule-dated unit runs ahead of the wall clock as soon as writing
+    falls behind the pace (or the spacing and the pace disagree), and is then shown as
+    made in the future. Serials are the seed's own range (SERIALS_PER_SEED), one number
+    per unit and model.
     """
     if rate_per_minute is not None and rate_per_minute <= 0:
         raise ValueError(f"rate_per_minute must be positive, got {rate_per_minute}")
@@ -72,13 +90,16 @@ def simulate_station(
     interval = 60.0 / rate_per_minute if rate_per_minute else 0.0
     t0 = time.monotonic()
     taken: set[str] = set()
+    serials = Serials(first=seed * SERIALS_PER_SEED + 1)
     written: list[Path] = []
     for index in range(count):
         if interval and index:
             delay = t0 + index * interval - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-        spec = simulate_unit(rng, index, begin, spacing_s)
+        spec = simulate_unit(rng, index, begin, spacing_s, serials)
+        if clock is not None:
+            spec = replace(spec, tested_at=clock())
         fmt = pick_format(rng)
         name = file_name(rng, spec, fmt, taken)
         final = out_dir / name

@@ -109,20 +109,45 @@ class UnitSpec:
         return f"{self.serial}_TA" if self.system == "B" else self.serial
 
 
+class Serials:
+    """Shop numbers a station hands out, per model in order from `first`.
+
+    Two different units of one model never share a serial: central reads a repeated
+    model and serial as the same unit trimmed again (a re-trim), so drawn serials
+    (1 to 300 at random) made a fleet of made-up re-trims. Stations with different
+    `first` numbers (the demo's: 100,000 apart) never share one either.
+    """
+
+    def __init__(self, first: int = 1) -> None:
+        self._first = first
+        self._next: dict[str, int] = {}
+
+    def take(self, model: str) -> int:
+        number = self._next.get(model, self._first)
+        self._next[model] = number + 1
+        return number
+
+
 def simulate_unit(
-    rng: np.random.Generator, index: int, start: datetime, spacing_s: float = 120.0
+    rng: np.random.Generator,
+    index: int,
+    start: datetime,
+    spacing_s: float = 120.0,
+    serials: Serials | None = None,
 ) -> UnitSpec:
     """Draw unit number `index` of a run that starts at `start`.
 
     Units are tested `spacing_s` apart on average (by default about two minutes,
     60-180 s between neighbours), so the test time depends only on the index, the
-    spacing and the rng, never on the wall clock.
+    spacing and the rng, never on the wall clock. With `serials` the unit takes the
+    model's next shop number instead of a drawn one (the draw is still made, so
+    everything else about the unit stays what the seed makes it).
     """
     jitter = int(rng.integers(-30, 31)) * spacing_s / 120.0
     tested_at = start + timedelta(seconds=spacing_s * index + jitter)
     outcome = str(rng.choice(OUTCOMES, p=OUTCOME_WEIGHTS))
     info = _pick_model(rng, outcome)
-    serial = _serial(rng, info.serial_style)
+    serial = _serial(rng, info.serial_style, None if serials is None else serials.take(info.model))
     worst = int(rng.integers(info.tracks))
     tracks = tuple(
         _track(
@@ -151,9 +176,10 @@ def _pick_model(rng: np.random.Generator, outcome: str) -> ModelInfo:
     return models[int(rng.choice(len(models), p=weights / weights.sum()))]
 
 
-def _serial(rng: np.random.Generator, style: str) -> str:
+def _serial(rng: np.random.Generator, style: str, given: int | None = None) -> str:
     """Shop numbers as stations write them: 43, 120, or 254A / 254B (one file per track)."""
-    number = int(rng.integers(1, 300))
+    drawn = int(rng.integers(1, 300))
+    number = drawn if given is None else given
     if style == "ab":
         return f"{number}{'AB'[int(rng.integers(2))]}"
     return str(number)

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Flask
 
-from shared.charts.numbers import format_number, signed
+from shared.charts.numbers import format_number, signed, stated
 from shared.formats import pct, yesno
 
 
@@ -93,6 +93,7 @@ def status_class(status: str | None) -> str:
 HELPERS: dict[str, Callable[..., str]] = {
     "num": num,
     "signed": signed,
+    "stated": stated,
     "pct": pct,
     "yesno": yesno,
     "p_value": p_value,
@@ -103,7 +104,8 @@ HELPERS: dict[str, Callable[..., str]] = {
     "span": span,
     "status_class": status_class,
 }
-FILTERS: dict[str, Callable[..., Any]] = {"utc": utc}
+# Also filters, so a list maps through them: `limits | map("stated") | join(", ")`.
+FILTERS: dict[str, Callable[..., Any]] = {"utc": utc, "num": num, "stated": stated}
 
 
 def register(app: Flask) -> None:

@@ -33,6 +33,10 @@ from shared.charts import spc as spc_charts
 from shared.charts import svg as canvas
 from shared.charts.numbers import format_number
 
+# Both metrics the model page charts are magnitudes: a sigma gradient and a linearity
+# error (the largest |error|, or that divided by its limit) are never below 0, so a
+# control limit below 0 is drawn at 0 and said to be clamped (shared/charts/spc.py).
+NON_NEGATIVE_FLOOR = 0.0
 DAILY_UP_TO = 92  # days in a window drawn one bar per day; longer: weeks, then months
 WEEKLY_UP_TO = 730
 
@@ -47,10 +51,6 @@ def unit_label(point: UnitPoint) -> str:
 
 def unit_link(point: UnitPoint) -> str:
     return f"/units/{point.result_id}"
-
-
-def unit_day(point: UnitPoint) -> str:
-    return f"{point.made_at:%Y-%m-%d}"
 
 
 class LazyLabels(Sequence[str]):
@@ -212,6 +212,7 @@ def control_view(
     refs = []
     if metric.spec is not None and metric.spec.upper is not None:
         refs.append(axes.RefLine(metric.spec.upper, "spec", "spec"))
+    ticks = axes.time_ticks(len(kept), lambda i: points[kept[i]].made_at)
     individuals, moving = spc_charts.imr_charts(
         chart_id,
         metric.name.capitalize(),
@@ -219,10 +220,12 @@ def control_view(
         descriptions=TEST_DESCRIPTIONS,
         point_labels=LazyLabels(points, kept, unit_label),
         point_links=LazyLabels(points, kept, unit_link),
-        x_labels=LazyLabels(points, kept, unit_day),
+        x_labels=ticks.labels if ticks is not None else None,
+        x_title=f"{spc_charts.X_TITLE}, {ticks.title_note}" if ticks else spc_charts.X_TITLE,
         y_label=metric.label,
         value_name=metric.name,
         extra_refs=refs,
+        floor=NON_NEGATIVE_FLOOR,
     )
     by_test = {test: len(points) for test, points in chart.violations.points.items() if points}
     return ControlView(
@@ -257,10 +260,12 @@ def capability_trend(
 
     cpk, cpk_low, cpk_high = parts("cpk")
     ppk, _, _ = parts("ppk")
-    labels = [
-        f"{points[cap.metric.indices[w.stop - 1]].made_at:%m-%d}" if w.stop else ""
-        for w in cap.trend
-    ]
+    ends = [points[cap.metric.indices[w.stop - 1]].made_at if w.stop else None for w in cap.trend]
+    days = [f"{e:%m-%d}" if e else "" for e in ends]
+    # Windows ending on the same day read by their time too, so no two ticks read alike.
+    labels = (
+        days if len(set(days)) == len(days) else [f"{e:%m-%d %H:%M}" if e else "" for e in ends]
+    )
     return series_charts.line_chart(
         chart_id,
         f"{cap.metric.name.capitalize()}: Cpk and Ppk per {cap.trend_window} units",
@@ -319,6 +324,7 @@ def drift_views(
                 f"EWMA of the sigma gradient at {d.station}",
                 d.ewma,
                 point_labels=labels,
+                floor=NON_NEGATIVE_FLOOR,
             )
         )
         found.append(DriftView(d, cusum_svg, ewma_svg))

@@ -9,8 +9,9 @@ line or a legend looks alike on every chart of the model page.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from markupsafe import escape
@@ -128,6 +129,51 @@ def index_ticks(count: int, target: int = X_TICKS) -> list[int]:
         return [0] if count else []
     ticks = [int(t) for t in nice_ticks(1, count, target) if float(t).is_integer() and t >= 1]
     return [t - 1 for t in ticks] or [0, count - 1]
+
+
+# The forms a production-time tick may take, shortest first, for units spread over days;
+# units all made on one day read by the clock (the day goes into the axis title).
+DAY_FORMATS = ("%m-%d", "%m-%d %H:%M")
+CLOCK_FORMATS = ("%H:%M", "%H:%M:%S")
+
+
+@dataclass(frozen=True)
+class TimeTicks:
+    """Tick labels of a production-order axis and what its title adds ("on 2026-12-04")."""
+
+    labels: list[str]
+    title_note: str
+
+
+def time_ticks(count: int, moment_at: Callable[[int], datetime]) -> TimeTicks | None:
+    """Labels for the ticks `index_ticks(count)` draws, from each unit's production time.
+
+    The shortest form in which every tick reads differently: a tick must tell its
+    units apart from its neighbours', so twelve ticks all reading "03-06" (units of
+    one day) or "21:33" (units of one minute) are no labels at all. None when even
+    seconds repeat: the axis then counts units.
+    """
+    ticks = index_ticks(count)
+    if not ticks:
+        return None
+    moments = [moment_at(i) for i in ticks]
+    first, last = min(moments), max(moments)
+    one_day = first.date() == last.date()
+    for form in CLOCK_FORMATS if one_day else DAY_FORMATS:
+        texts = [f"{m:{form}}" for m in moments]
+        if len(set(texts)) == len(texts):
+            labels = [""] * count
+            for index, text in zip(ticks, texts, strict=True):
+                labels[index] = text
+            return TimeTicks(labels, _span_note(first, last))
+    return None
+
+
+def _span_note(first: datetime, last: datetime) -> str:
+    """What the tick labels leave out: the day, or the year(s)."""
+    if first.date() == last.date():
+        return f"on {first:%Y-%m-%d}"
+    return f"in {first:%Y}" if first.year == last.year else f"{first:%Y} to {last:%Y}"
 
 
 def x_axis_index(frame: Frame, count: int, labels: Sequence[str] | None, title: str) -> list[str]:

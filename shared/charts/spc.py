@@ -34,6 +34,8 @@ from shared.charts.paths import dots_path, series_path
 from shared.charts.scale import FloatArray, ticks_and_step
 from shared.charts.svg import SMALL_FONT, coord
 
+X_TITLE = "unit, in production order"
+
 
 class _Limits(Protocol):
     @property
@@ -165,8 +167,14 @@ def control_chart(
     width: int = WIDTH,
     height: int = HEIGHT,
     value_name: str = "value",
+    x_title: str = X_TITLE,
+    floor: float | None = None,
 ) -> Markup:
     """A control chart: the points in production order, centre line, UCL/LCL, violations.
+
+    floor: the least value the quantity can take (0 for a sigma gradient or a linearity
+    error's magnitude). A 3-sigma LCL below it is drawn at it and labelled as clamped:
+    a limit no unit can cross is not a limit, and a negative one reads as if units could.
 
     violations: point index -> the test numbers it fails (lowest first). Each
     such point is circled, labelled with its lowest test, and its tooltip
@@ -179,10 +187,17 @@ def control_chart(
         return svg.message_chart(chart_id, title, "No units in this selection.", width=width)
     failed = dict(sorted((violations or {}).items()))
     tests_present = sorted({t for tests in failed.values() for t in tests})
+    clamped = lcl is not None and floor is not None and lcl < floor
+    if clamped:
+        lcl = floor
     refs = [
         RefLine(centre, "CL", "centre"),
         RefLine(ucl, "UCL", "limit"),
-        *([RefLine(lcl, "LCL", "limit")] if lcl is not None else []),
+        *(
+            [RefLine(lcl, "LCL clamped at" if clamped else "LCL", "limit")]
+            if lcl is not None
+            else []
+        ),
         *extra_refs,
     ]
     low, high = axes.y_range(x, [r.value for r in refs])
@@ -197,7 +212,7 @@ def control_chart(
         (low, high),
     )
     body = [*axes.y_axis(frame, ticks, step, y_label), axes.frame_box(frame)]
-    body += axes.x_axis_index(frame, x.size, x_labels, "unit, in production order")
+    body += axes.x_axis_index(frame, x.size, x_labels, x_title)
     body += axes.ref_lines(frame, refs)
     xs = frame.xs(np.arange(x.size, dtype=np.float64))
     ys = frame.ys(x)
@@ -218,6 +233,12 @@ def control_chart(
     desc = (
         f"{x.size} units; centre {format_number(centre, 4)}, UCL {format_number(ucl, 4)}"
         + (f", LCL {format_number(lcl, 4)}" if lcl is not None else "")
+        + (
+            f" (the 3-sigma limit is below {format_number(floor, 4)}, which a {value_name} "
+            "cannot go below: clamped)"
+            if clamped
+            else ""
+        )
         + f"; {out_of_control} point(s) fail a selected test"
         + (f" (tests {', '.join(map(str, tests_present))})." if tests_present else ".")
     )
@@ -236,11 +257,15 @@ def imr_charts(
     y_label: str = "",
     value_name: str = "value",
     extra_refs: Sequence[RefLine] = (),
+    x_title: str = X_TITLE,
+    floor: float | None = None,
 ) -> tuple[Markup, Markup]:
     """The individuals chart and the moving-range chart of one `spc.control.imr_chart`.
 
     The moving range of points j and j+1 is drawn at point j+1 (the first
-    point has none); a range above the MR chart's UCL fails its test 1.
+    point has none); a range above the MR chart's UCL fails its test 1. `floor`
+    clamps the individuals chart's LCL (control_chart); a range is never negative
+    and its chart has no lower limit to clamp.
     """
     individuals = control_chart(
         f"{chart_id}-i",
@@ -257,6 +282,8 @@ def imr_charts(
         y_label=y_label,
         value_name=value_name,
         extra_refs=extra_refs,
+        x_title=x_title,
+        floor=floor,
     )
     ranges = np.concatenate(([np.nan], chart.moving_ranges))
     mr = control_chart(
@@ -275,6 +302,7 @@ def imr_charts(
         y_label=f"moving range {y_label}".strip(),
         value_name="moving range",
         height=190,
+        x_title=x_title,
     )
     return individuals, mr
 
@@ -362,10 +390,18 @@ def ewma_chart(
     point_labels: Sequence[str] | None = None,
     width: int = 470,
     height: int = 200,
+    floor: float | None = None,
 ) -> Markup:
-    """The EWMA statistic with its exact time-varying limits around the baseline mean."""
+    """The EWMA statistic with its exact time-varying limits around the baseline mean.
+
+    floor: the least value the quantity can take; a lower limit below it is drawn at it
+    (the description says so), as on the control charts.
+    """
     z = np.asarray(ewma.statistic)
     ucl, lcl = np.asarray(ewma.ucl), np.asarray(ewma.lcl)
+    clamped = floor is not None and bool(np.any(lcl < floor))
+    if floor is not None:
+        lcl = np.maximum(lcl, floor)
     y_range = axes.y_range(np.concatenate([z, ucl, lcl]), [ewma.baseline.mean])
     refs = [RefLine(ewma.baseline.mean, "mean", "centre")]
     frame, body, xs = _drift_frame((width, height), z.size, y_range, refs)
@@ -379,5 +415,6 @@ def ewma_chart(
         f"EWMA (lambda {format_number(ewma.lam, 2)}) of {z.size} units around "
         f"{format_number(ewma.baseline.mean, 4)}; "
         f"{len(ewma.alarms_up) + len(ewma.alarms_down)} point(s) outside the limits."
+        + (f" The lower limit is clamped at {format_number(floor, 4)}." if clamped else "")
     )
     return svg.document(chart_id, title, desc, width, height, body, "ewma")

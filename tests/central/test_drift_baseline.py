@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from central.alarms.rows import AlarmKind
 from central.alarms.rules import AlarmSettings, find_all
 from central.db import Database
-from central.demo import HISTORY, HISTORY_SEED
+from central.demo import DRIFTING, HISTORY, HISTORY_SEED, STATIONS
 from central.seed import SeedPlan, seed
 from central.spc.drift import Baseline
 from central.spc.reference import (
@@ -128,6 +128,7 @@ def test_the_demo_history_shows_drift_on_the_pages_and_as_an_alarm(
         int(args["--models"]),
         int(args["--days"]),
         seed=int(HISTORY_SEED),
+        station_names=STATIONS,
     )
     seed(central_db, plan)
     today = date.today()
@@ -135,8 +136,14 @@ def test_the_demo_history_shows_drift_on_the_pages_and_as_an_alarm(
         found = find_all(conn, SETTINGS, datetime.now(UTC), today)
         names = dict(conn.execute("SELECT id, name FROM stations").fetchall())
     alarmed = {(names[f.station_pk], f.model) for f in found if f.kind is AlarmKind.DRIFT}
-    drifting = {("seed-line-01", "6309-CT"), ("seed-line-03", "8172-3")}  # the seed's plan
+    drifting = set(DRIFTING)  # the seed's plan
     assert alarmed and alarmed <= drifting
+    # The history is the demo's own stations': none is silent, and no heartbeat is made
+    # up for them (their agents send the real ones, so they stay alive after an hour).
+    assert not [f for f in found if f.kind is AlarmKind.SILENT]
+    assert sorted(names.values()) == sorted(STATIONS)
+    with central_db.pool.connection() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM heartbeats").fetchone() == (0,)
 
     assert sign_in(client, VIEWER, VIEWER_PASSWORD).status_code == 303
     listing = client.get("/models").get_data(as_text=True)  # the default 90 days
@@ -144,7 +151,7 @@ def test_the_demo_history_shows_drift_on_the_pages_and_as_an_alarm(
         assert re.search(rf'href="/models/{model}[^"]*".*?drift drift-up', listing, re.S)
     # On the alarm's own window every model page agrees with the alarms, station by station.
     recent = f"from={today - timedelta(days=SETTINGS.recent_days - 1)}&to={today}"
-    for model in ("6309-CT", "8172-3", *{m for _, m in alarmed}):
+    for model in {m for _, m in DRIFTING} | {m for _, m in alarmed}:
         body = client.get(f"/models/{model}?{recent}").get_data(as_text=True)
         up = {s for s, state in _states(body).items() if state == "up"}
         assert up == {s for s, m in alarmed if m == model}, model

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -119,7 +120,7 @@ def test_workbook_has_a_summary_and_a_data_sheet_formatted_for_reading(
     assert data.freeze_panes == "A2"
     rows = expected_rows(sent)
     assert data.max_row == rows + 1
-    assert data.auto_filter.ref == f"A1:P{rows + 1}"
+    assert data.auto_filter.ref == f"A1:{get_column_letter(len(DATA_COLUMNS))}{rows + 1}"
     for index, (name, width, number_format) in enumerate(DATA_COLUMNS, start=1):
         letter = data.cell(row=1, column=index).column_letter
         assert data.column_dimensions[letter].width == width, name
@@ -134,16 +135,24 @@ def test_workbook_has_a_summary_and_a_data_sheet_formatted_for_reading(
     assert all(isinstance(m, datetime) for m in made)
 
 
+COLUMN = {name: index for index, (name, _, _) in enumerate(DATA_COLUMNS)}
+
+
+def yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
 def test_data_has_one_row_per_track_with_its_metrics(
     db: Database, sent: dict[str, list[FileResult]]
 ) -> None:
     rows = data_rows(export(db))
-    got = {(row[1], row[14], row[5]): row for row in rows}
+    got = {(row[1], row[COLUMN["File"]], row[5]): row for row in rows}
     for station, results in sent.items():
         for r in results:
-            if not r.tracks:  # the unreadable file: one row, no track
+            if not r.tracks:  # the unreadable file: one row, no track, no flag applies
                 row = got[(station, r.file_name, None)]
                 assert row[4] == "Error" and row[7] is None
+                assert row[COLUMN["Near miss"]] is None and row[COLUMN["Anomaly"]] is None
                 continue
             for t in r.tracks:
                 row = got[(station, r.file_name, t.track_id)]
@@ -151,10 +160,58 @@ def test_data_has_one_row_per_track_with_its_metrics(
                 assert row[7] == pytest.approx(t.sigma_gradient)
                 assert row[9] == pytest.approx(t.linearity_error)
                 assert row[11] == t.fail_points
-                assert row[13] == ("yes" if t.near_miss else None)
+                assert row[COLUMN["Near miss"]] == yes_no(t.near_miss)  # never blank: judged
     models = [row[2] for row in rows]
     changes = sum(1 for a, b in itertools.pairwise(models) if a != b)
     assert changes == len(set(models)) - 1  # each model's rows together
+
+
+def test_data_has_the_offset_trim_resistance_and_adjustment_of_each_track(
+    db: Database, sent: dict[str, list[FileResult]]
+) -> None:
+    """Every figure the result carries for the trim and the verdict's adjustment, as sent."""
+    rows = data_rows(export(db))
+    got = {(row[1], row[COLUMN["File"]], row[5]): row for row in rows}
+    seen_trim = seen_adjustment = 0
+    for station, results in sent.items():
+        for r in results:
+            for t in r.tracks:
+                row = got[(station, r.file_name, t.track_id)]
+
+                def cell(name: str, row: tuple[object, ...] = row) -> object:
+                    return row[COLUMN[name]]
+
+                assert cell("Optimal offset (V)") == pytest.approx(t.optimal_offset)
+                assert cell("Anomaly") == yes_no(t.is_anomaly)
+                assert cell("Untrimmed only") == yes_no(t.untrimmed_only)
+                assert cell("Untrimmed resistance (ohm)") == pytest.approx(t.untrimmed_resistance)
+                assert cell("Trimmed resistance (ohm)") == pytest.approx(t.trimmed_resistance)
+                trim = t.trim
+                if trim is not None:
+                    seen_trim += 1
+                    assert cell("Untrimmed RMS error (V)") == pytest.approx(trim.untrimmed_rms)
+                    assert cell("Trimmed RMS error (V)") == pytest.approx(trim.trimmed_rms)
+                    assert cell("Trim improvement (%)") == pytest.approx(trim.improvement_pct)
+                    assert cell("Resistance change (%)") == pytest.approx(
+                        trim.resistance_change_pct
+                    )
+                else:
+                    assert cell("Untrimmed RMS error (V)") is None
+                a = t.adjustment
+                if a is not None:
+                    seen_adjustment += 1
+                    assert cell("Verdict policy") == a.policy
+                    assert cell("Rotation k") == pytest.approx(a.k)
+                    assert cell("Angle nominal") == pytest.approx(a.angle_nominal)
+                    assert cell("Angle adjusted") == pytest.approx(a.angle_adjusted)
+                    assert cell("Window status") == a.window_status.value
+                    assert (cell("Excluded start"), cell("Excluded end")) == (
+                        a.excluded_start,
+                        a.excluded_end,
+                    )
+                else:
+                    assert cell("Verdict policy") is None and cell("Excluded start") is None
+    assert seen_trim and seen_adjustment  # the real files carry both
 
 
 def test_summary_counts_yields_and_cpk_per_model(

@@ -21,8 +21,9 @@ from loguru import logger
 
 from central import rollups
 from central.cli import EXIT_FAILED, EXIT_OK, main
-from central.db import Database
+from central.db import Database, open_database
 from central.seed import STATION_PREFIX, SeedError, SeedPlan, seed
+from central.stations import token_owner
 from shared import band
 from shared.curves import attach_passes, unpack_curve
 from shared.models import FileResult, Status
@@ -218,6 +219,44 @@ def test_seed_refuses_a_database_that_holds_results(central_db: Database, tmp_pa
 def test_a_plan_out_of_range_is_refused(changes: dict[str, int], says: str) -> None:
     with pytest.raises(SeedError, match=says):
         SeedPlan(**{**PLAN.__dict__, **changes})
+
+
+@pytest.mark.parametrize(
+    ("names", "says"),
+    [(("line-a",), "one name per station"), (("line-a", "Line B!"), "is not allowed")],
+)
+def test_station_names_are_one_per_station_and_valid(names: tuple[str, ...], says: str) -> None:
+    with pytest.raises(SeedError, match=says):
+        SeedPlan(**{**PLAN.__dict__, "stations": 2, "station_names": names})
+
+
+def test_named_stations_keep_their_token_and_get_no_made_up_heartbeat(
+    cli_env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`make run` adds its stations (their agents hold the tokens), then seeds them."""
+    assert main(["station", "add", "line-a"]) == EXIT_OK
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    args = ["seed", "--tracks", "40", "--stations", "2", "--models", "2", "--days", "3"]
+    assert main([*args, "--station-names", "line-a,line-b"]) == EXIT_OK
+    assert "from 2 stations" in capsys.readouterr().out
+    db = open_database(cli_env, tmp_path / "unused", 1, 2)
+    try:
+        with db.pool.connection() as conn:
+            stations = dict(
+                conn.execute(
+                    "SELECT s.name, COUNT(r.result_id) FROM stations s "
+                    "LEFT JOIN results r ON r.station_pk = s.id GROUP BY s.name"
+                ).fetchall()
+            )
+            beats = conn.execute("SELECT COUNT(*) FROM heartbeats").fetchone()
+            latest = conn.execute("SELECT max(made_at) FROM results").fetchone()
+        owner = token_owner(db, token)
+    finally:
+        db.close()
+    assert set(stations) == {"line-a", "line-b"} and all(stations.values())
+    assert beats == (0,)
+    assert latest is not None and latest[0] <= datetime.now()  # nothing made in the future
+    assert owner is not None and owner.name == "line-a"
 
 
 @pytest.fixture
