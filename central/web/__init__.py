@@ -47,6 +47,7 @@ def create_app(ctx: CentralContext) -> Flask:
         ingest,
         models,
         overview,
+        priorities,
         units,
     )
 
@@ -69,6 +70,7 @@ def create_app(ctx: CentralContext) -> Flask:
     app.register_blueprint(export.bp)
     app.register_blueprint(units.bp)
     app.register_blueprint(models.bp)
+    app.register_blueprint(priorities.bp)
     _register_specs(app)
 
     @app.after_request
