@@ -13,9 +13,11 @@ from decimal import Decimal
 
 from central.alarms import rows as alarm_store
 from central.alarms.rows import Alarm
+from central.alarms.rules import AlarmSettings
 from central.db import Database
 from central.priorities import queries
 from central.priorities.costs import unit_costs
+from central.priorities.onsets import drift_onsets, opened_onset
 from central.priorities.queries import By, Impact, Positions, Weeks
 from central.priorities.recommendations import (
     MIN_END_POINTS,
@@ -51,9 +53,17 @@ class Priorities:
 
 
 def gather(
-    db: Database, filters: Filters, classes: SpecClasses, rank: str, start: date, end: date
+    db: Database,
+    filters: Filters,
+    classes: SpecClasses,
+    rank: str,
+    window: tuple[date, date],
+    settings: AlarmSettings,
+    today: date,
 ) -> Priorities:
-    """The page's figures for filters whose dates are start..end."""
+    """The page's figures for filters whose dates are the window's; settings and today:
+    the drift alarm's, to find when an open drift began."""
+    start, end = window
     models = queries.ranking(db, filters, By.MODEL, rank)
     stations = queries.ranking(db, filters, By.STATION, rank)
     weeks = Weeks(end)
@@ -67,9 +77,12 @@ def gather(
         if not filters.by_spec or classes.matches(a.model, filters)
     ]
     ends = queries.end_shares(db, filters, MIN_END_POINTS)
+    since_opened = queries.units_since_opened(db, [a.id for a in alarms])
+    onsets = {a.id: opened_onset(a, since_opened.get(a.id, 0)) for a in alarms}
+    onsets.update(drift_onsets(db, alarms, settings, today))
     signals = Signals(
         alarms=alarms,
-        units_since=queries.units_since_opened(db, [a.id for a in alarms]),
+        onsets=onsets,
         models=model_weeks,
         stations=station_weeks,
         ends=ends,

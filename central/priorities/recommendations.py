@@ -6,8 +6,8 @@ evidence; none knows a particular model. The rules and their thresholds
 
 - an open drift alarm (the drift rule's CUSUM/EWMA against its baseline,
   central/alarms/rules.py): sigma drifting up, so the laser focus and trim
-  settings first; the units the station made of the model since the alarm
-  opened say how long it has lasted;
+  settings first; the units since the detectors' first upward signal
+  (central/priorities/onsets.py) say how long it has lasted;
 - an open chart-rule alarm (Nelson test 1 on the newest units): the fixture
   and the measurement;
 - an open yield-drop alarm (a station's newest units): fixture, probe, lot;
@@ -35,6 +35,7 @@ from enum import StrEnum
 from urllib.parse import quote, urlencode
 
 from central.alarms.rows import Alarm, AlarmKind
+from central.priorities.onsets import Onset
 from central.priorities.queries import END_BINS, EndShare, Impact, Weeks
 from central.priorities.weekly import WeekChange
 from central.rollup_columns import FAIL_BINS
@@ -89,7 +90,7 @@ class Signals:
     """What the rules read: the page's selection, already filtered."""
 
     alarms: Sequence[Alarm]  # open (unacknowledged) alarms
-    units_since: dict[int, int]  # alarm id -> units of its station and model since it opened
+    onsets: dict[int, Onset]  # alarm id -> since when, and units of its station and model since
     models: Sequence[WeekChange]
     stations: Sequence[WeekChange]
     ends: Sequence[EndShare]
@@ -123,9 +124,11 @@ def _this_week(signals: Signals) -> list[tuple[str, str]]:
     ]
 
 
-def _alarm_line(alarm: Alarm, units: int) -> Recommendation | None:
+def _alarm_line(alarm: Alarm, onset: Onset | None) -> Recommendation | None:
     evidence = _link("/", [("station", alarm.station), ("model", alarm.model or "")], "open-alarms")
-    since = _since(alarm.opened_at)
+    began = onset.since if onset is not None else alarm.opened_at
+    since = _since(began)
+    units = onset.units if onset is not None else 0
     for_units = f"for {units} unit{'s' if units != 1 else ''} " if units else ""
     if alarm.kind is AlarmKind.DRIFT and alarm.model:
         return Recommendation(
@@ -135,7 +138,7 @@ def _alarm_line(alarm: Alarm, units: int) -> Recommendation | None:
             f"open drift alarm {alarm.id}",
             _link(
                 _model_path(alarm.model),
-                [("station", alarm.station), ("from", f"{alarm.opened_at:%Y-%m-%d}")],
+                [("station", alarm.station), ("from", f"{began:%Y-%m-%d}")],
                 "drift",
             ),
             float(units),
@@ -249,7 +252,7 @@ def recommend(signals: Signals) -> list[Recommendation]:
     found = [
         line
         for alarm in signals.alarms
-        if (line := _alarm_line(alarm, signals.units_since.get(alarm.id, 0))) is not None
+        if (line := _alarm_line(alarm, signals.onsets.get(alarm.id))) is not None
     ]
     found += _week_lines(signals) + _end_lines(signals) + _cost_lines(signals)
     found.sort(key=lambda r: (-r.weight, -r.size, r.text))

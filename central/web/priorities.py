@@ -119,7 +119,15 @@ def _page(view: View, status: int = 200, error: str | None = None) -> tuple[str,
     db = context().db
     classes = spec_groups.spec_classes(db)
     spec_groups.check(view.filters, classes)
-    found = gather(db, view.filters, classes, view.rank, view.start, view.end)
+    found = gather(
+        db,
+        view.filters,
+        classes,
+        view.rank,
+        (view.start, view.end),
+        context().alarms,
+        date.today(),
+    )
     models_chart, positions_chart = _charts(found, view)
     here = request.full_path if request.query_string else request.path
     return (

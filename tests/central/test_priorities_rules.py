@@ -11,6 +11,7 @@ import pytest
 
 from central.alarms.rows import Alarm, AlarmKind
 from central.priorities import recommendations as rules
+from central.priorities.onsets import Onset
 from central.priorities.queries import EndShare, Impact, Weeks
 from central.priorities.recommendations import Rule, Signals, recommend
 from central.priorities.weekly import WeekChange
@@ -43,7 +44,7 @@ def week(
 def signals(**given: object) -> Signals:
     base: dict[str, object] = {
         "alarms": [],
-        "units_since": {},
+        "onsets": {},
         "models": [],
         "stations": [],
         "ends": [],
@@ -65,7 +66,8 @@ def test_nothing_fires_on_a_quiet_selection() -> None:
 
 
 def test_an_open_drift_alarm_says_how_long_and_links_the_drift_section() -> None:
-    found = recommend(signals(alarms=[alarm(AlarmKind.DRIFT, "8340-1")], units_since={7: 36}))
+    onset = Onset(36, datetime(2025, 6, 24, 13, 5))  # a Tuesday
+    found = recommend(signals(alarms=[alarm(AlarmKind.DRIFT, "8340-1")], onsets={7: onset}))
     (line,) = found
     assert line.rule is Rule.DRIFT_ALARM
     assert line.text.startswith(
