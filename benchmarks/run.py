@@ -11,6 +11,7 @@ from benchmarks import (
     before,
     central,
     dashboard,
+    priorities,
     real_files,
     retention,
     rotation,
@@ -30,6 +31,7 @@ SECTIONS = {
     "central": central.run,
     "spc": spc.run,
     "dashboard": dashboard.run,
+    "priorities": priorities.run,
     "specs": specs.run,
 }
 
