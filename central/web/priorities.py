@@ -17,19 +17,20 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, abort, jsonify, redirect, render_template, request
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from central.auth.users import Role
 from central.priorities.costs import CostError, clear_cost, set_cost
+from central.priorities.figures import as_json
 from central.priorities.page import Priorities, gather
 from central.priorities.queries import RANKINGS
 from central.queries import spec_groups
 from central.queries.filters import Filters, QueryError, QueryErrorCode
 from central.rollup_columns import FAIL_BINS
 from central.stations import list_stations
-from central.web.auth import actor, login_required, role_required, safe_next
+from central.web.auth import actor, current_session, login_required, role_required, safe_next
 from central.web.context import context
 from shared.charts.pareto import pareto_chart, pareto_order
 
@@ -115,11 +116,11 @@ def _charts(found: Priorities, view: View) -> tuple[Markup, Markup]:
     return models, positions
 
 
-def _page(view: View, status: int = 200, error: str | None = None) -> tuple[str, int]:
+def _gathered(view: View) -> Priorities:
     db = context().db
     classes = spec_groups.spec_classes(db)
-    spec_groups.check(view.filters, classes)
-    found = gather(
+    spec_groups.check(view.filters, classes)  # an unknown element type or class: 400
+    return gather(
         db,
         view.filters,
         classes,
@@ -128,6 +129,12 @@ def _page(view: View, status: int = 200, error: str | None = None) -> tuple[str,
         context().alarms,
         date.today(),
     )
+
+
+def _page(view: View, status: int = 200, error: str | None = None) -> tuple[str, int]:
+    db = context().db
+    classes = spec_groups.spec_classes(db)
+    found = _gathered(view)
     models_chart, positions_chart = _charts(found, view)
     here = request.full_path if request.query_string else request.path
     return (
@@ -155,6 +162,15 @@ def priorities() -> Any:
     except QueryError as exc:
         abort(400, description=exc.message)
     return _page(view)
+
+
+@bp.get("/api/v1/priorities")
+def priorities_json() -> Any:
+    """The page's figures as JSON, for a signed-in session (the same filters as the page;
+    a bad filter is a 400 with a JSON error)."""
+    if current_session() is None:
+        abort(401, description="Sign in to the dashboard first; this API reads its session.")
+    return jsonify(as_json(_gathered(parse_view(request.args))))
 
 
 @bp.post("/priorities/costs")

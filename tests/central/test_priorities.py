@@ -30,6 +30,7 @@ from tests.central.auth_helpers import (
     VIEWER_PASSWORD,
     Accounts,
     audit_rows,
+    make_client,
     page_csrf,
     signed_in,
 )
@@ -246,3 +247,25 @@ def test_only_admins_set_costs_and_only_with_the_csrf_token(
     )
     assert cleared.status_code == 303 and cleared.headers["Location"] == "/"
     assert unit_costs(three_models) == {}
+
+
+def test_the_page_figures_as_json_follow_the_same_filters(
+    three_models: Database, accounts: Accounts
+) -> None:
+    anonymous = make_client(three_models)
+    refused = anonymous.get("/api/v1/priorities")
+    assert refused.status_code == 401 and refused.json["error"]["code"] == "unauthorized"  # type: ignore[index]
+    client = signed_in(three_models, VIEWER, VIEWER_PASSWORD)
+    set_cost(three_models, "B", "2.5", CLI)
+    body = client.get(f"/api/v1/priorities?from={WINDOW.start}&to={END}&station=line-2").json
+    assert body is not None
+    assert body["filters"]["stations"] == ["line-2"]
+    assert [(m["name"], m["fails"], m["cost"]) for m in body["models"]] == [
+        ("B", 20, "50.00"),
+        ("C", 10, None),
+    ]
+    assert body["models"][0]["fail_share_pct"] == pytest.approx(20 / 30 * 100)
+    assert body["unit_costs"] == {"B": "2.50"}
+    assert [s["name"] for s in body["stations"]] == ["line-2"]
+    bad = client.get("/api/v1/priorities?from=yesterday")
+    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.json["error"]["message"]  # type: ignore[index]
