@@ -18,7 +18,7 @@ from central.db import Database
 from central.priorities import queries
 from central.priorities.costs import unit_costs
 from central.priorities.onsets import drift_onsets, opened_onset
-from central.priorities.queries import By, Impact, Positions, Weeks
+from central.priorities.queries import Impact, Positions, Weeks
 from central.priorities.recommendations import (
     MIN_END_POINTS,
     Recommendation,
@@ -64,11 +64,9 @@ def gather(
     """The page's figures for filters whose dates are the window's; settings and today:
     the drift alarm's, to find when an open drift began."""
     start, end = window
-    models = queries.ranking(db, filters, By.MODEL, rank)
-    stations = queries.ranking(db, filters, By.STATION, rank)
+    models, stations = queries.rankings(db, filters, rank)
     weeks = Weeks(end)
-    model_rows, weeks_before = queries.week_rows(db, filters, weeks, By.MODEL)
-    station_rows, _ = queries.week_rows(db, filters, weeks, By.STATION)
+    model_rows, station_rows, weeks_before = queries.week_rows(db, filters, weeks)
     model_weeks = changes(model_rows, weeks_before)
     station_weeks = changes(station_rows, weeks_before)
     alarms = [

@@ -16,7 +16,7 @@ from typing import Any
 from psycopg import sql
 
 from central.db import Database
-from central.queries.counts import COUNT_SUMS, COUNT_WIDTH, StatusCounts
+from central.queries.counts import COUNT_WIDTH, StatusCounts
 from central.queries.filters import Filters
 from central.queries.models import Spread
 from central.rollup_columns import COUNT_NAMES, FAIL_BINS
@@ -61,51 +61,70 @@ _RANK_ORDER = {
 }
 RANKINGS = tuple(_RANK_ORDER)
 
-_RANKING = """
-SELECT {name} AS name, {sums},
-       SUM(d.fails * c.unit_cost) AS cost,
-       COALESCE(SUM(d.fails) FILTER (WHERE c.unit_cost IS NULL), 0) AS unpriced,
-       SUM(SUM(d.fails)) OVER () AS fleet_fails,
-       SUM(d.fails) AS fails, SUM(d.results) AS results
-FROM rollup_daily d
-{join}
-LEFT JOIN model_costs c ON c.model = d.model
-{where}
-GROUP BY {name}
-ORDER BY {order}
-LIMIT {limit}
+# One scan of the window's rollup rows: summed per station and model first (a few
+# thousand pairs over a year), then grouped per model and per station from those sums,
+# each side ordered and limited on its own.
+_RANKINGS = """
+WITH pairs AS (
+    SELECT d.station_pk, d.model, {pair_sums}
+    FROM rollup_daily d {where}
+    GROUP BY d.station_pk, d.model
+), priced AS (
+    SELECT p.*, c.unit_cost FROM pairs p LEFT JOIN model_costs c ON c.model = p.model
+)
+(SELECT 'model' AS side, p.model AS name, {sums}, {money}
+ FROM priced p GROUP BY p.model ORDER BY {order} LIMIT {limit})
+UNION ALL
+(SELECT 'station' AS side, s.name AS name, {sums}, {money}
+ FROM priced p JOIN stations s ON s.id = p.station_pk GROUP BY s.name
+ ORDER BY {order} LIMIT {limit})
 """
+_MONEY = (
+    "SUM(p.fails * p.unit_cost) AS cost, "
+    "COALESCE(SUM(p.fails) FILTER (WHERE p.unit_cost IS NULL), 0) AS unpriced, "
+    "SUM(SUM(p.fails)) OVER () AS fleet_fails, SUM(p.fails) AS fails_n, "
+    "SUM(p.results) AS results_n"
+)
+_RANK_ORDER = {
+    # Failing units first (the rate times the volume); more units, then the name, break ties.
+    "fails": "fails_n DESC, results_n DESC, name",
+    # Priced failures first; unpriced rows after them, by their failing units.
+    "cost": "cost DESC NULLS LAST, fails_n DESC, results_n DESC, name",
+}
+RANKINGS = tuple(_RANK_ORDER)
 
 
-def ranking(db: Database, filters: Filters, by: str, rank: str = "fails") -> list[Impact]:
-    """Models or stations of the selection in the order `rank` gives (RANKINGS)."""
-    if by == By.MODEL:
-        name: sql.Composable = sql.SQL("d.model")
-        join: sql.Composable = sql.SQL("")
-    else:
-        name = sql.SQL("s.name")
-        join = sql.SQL("JOIN stations s ON s.id = d.station_pk")
-    query = sql.SQL(_RANKING).format(
-        name=name,
-        sums=COUNT_SUMS,
-        join=join,
+def rankings(
+    db: Database, filters: Filters, rank: str = "fails"
+) -> tuple[list[Impact], list[Impact]]:
+    """(models, stations) of the selection, each in the order `rank` gives (RANKINGS)."""
+    query = sql.SQL(_RANKINGS).format(
+        pair_sums=sql.SQL(", ").join(
+            sql.SQL("SUM(d.{c}) AS {c}").format(c=sql.Identifier(c)) for c in COUNT_NAMES
+        ),
         where=filters.where("d", day_column="day"),
+        sums=sql.SQL(", ").join(
+            sql.SQL("COALESCE(SUM(p.{}), 0)").format(sql.Identifier(c)) for c in COUNT_NAMES
+        ),
+        money=sql.SQL(_MONEY),
         order=sql.SQL(_RANK_ORDER[rank]),
         limit=sql.Literal(MAX_RANKED),
     )
     with db.pool.connection() as conn:
         rows = conn.execute(query).fetchall()
     w = COUNT_WIDTH
-    return [
-        Impact(
-            name=str(row[0]),
-            counts=StatusCounts.of(row[1 : 1 + w]),
-            cost=None if row[w + 1] is None else Decimal(row[w + 1]),
-            unpriced_fails=int(row[w + 2]),
-            fleet_fails=int(row[w + 3] or 0),
+    found: dict[str, list[Impact]] = {By.MODEL: [], By.STATION: []}
+    for row in rows:
+        found[row[0]].append(
+            Impact(
+                name=str(row[1]),
+                counts=StatusCounts.of(row[2 : 2 + w]),
+                cost=None if row[w + 2] is None else Decimal(row[w + 2]),
+                unpriced_fails=int(row[w + 3]),
+                fleet_fails=int(row[w + 4] or 0),
+            )
         )
-        for row in rows
-    ]
+    return found[By.MODEL], found[By.STATION]
 
 
 @dataclass(frozen=True)
@@ -189,35 +208,55 @@ class WeekRow:
     sigma_before: Spread
 
 
-def _period_sums(period: sql.Composable) -> sql.Composable:
-    columns = [*COUNT_NAMES, "sigma_n", "sigma_sum", "sigma_sumsq"]
-    return sql.SQL(", ").join(
-        sql.SQL("COALESCE(SUM(d.{c}) FILTER (WHERE {p}), 0)").format(c=sql.Identifier(c), p=period)
-        for c in columns
-    )
+_WEEK_COLUMNS = (*COUNT_NAMES, "sigma_n", "sigma_sum", "sigma_sumsq")
+# As the rankings: the five weeks' rollup rows summed per station and model in one scan,
+# split into this week and the four before, then grouped per model and per station.
+_WEEKS = """
+WITH pairs AS (
+    SELECT d.station_pk, d.model, {pair_sums}
+    FROM rollup_daily d {where}
+    GROUP BY d.station_pk, d.model
+)
+(SELECT 'model' AS side, p.model AS name, {sums}
+ FROM pairs p GROUP BY p.model ORDER BY SUM(p.t_results + p.b_results) DESC, p.model LIMIT {limit})
+UNION ALL
+(SELECT 'station' AS side, s.name AS name, {sums}
+ FROM pairs p JOIN stations s ON s.id = p.station_pk GROUP BY s.name
+ ORDER BY SUM(p.t_results + p.b_results) DESC, s.name LIMIT {limit})
+"""
 
 
-def week_rows(db: Database, filters: Filters, weeks: Weeks, by: str) -> tuple[list[WeekRow], int]:
-    """Per model or station: this week and the four before (the filters' dates replaced by
-    the five weeks; stations, models and spec classes kept), and how many of the four
-    weeks hold any unit of the selection (the mean's divisor)."""
+def _week_sums(this_start: date) -> tuple[sql.Composable, sql.Composable]:
+    """The pairs' period sums (t_ this week, b_ before) and their sums per group."""
+    pair_sums, sums = [], []
+    for prefix, period in (("t_", ">="), ("b_", "<")):
+        for c in _WEEK_COLUMNS:
+            pair_sums.append(
+                sql.SQL(
+                    "COALESCE(SUM(d.{c}) FILTER (WHERE d.day {op} {start}), 0) AS {alias}"
+                ).format(
+                    c=sql.Identifier(c),
+                    op=sql.SQL(period),
+                    start=sql.Literal(this_start),
+                    alias=sql.Identifier(prefix + c),
+                )
+            )
+            sums.append(sql.SQL("SUM(p.{})").format(sql.Identifier(prefix + c)))
+    return sql.SQL(", ").join(pair_sums), sql.SQL(", ").join(sums)
+
+
+def week_rows(
+    db: Database, filters: Filters, weeks: Weeks
+) -> tuple[list[WeekRow], list[WeekRow], int]:
+    """Per model and per station: this week and the four before (the filters' dates
+    replaced by the five weeks; stations, models and spec classes kept), and how many of
+    the four weeks hold any unit of the selection (the mean's divisor)."""
     chosen = filters.with_dates(weeks.before_start, weeks.end)
-    this = sql.SQL("d.day >= {}").format(sql.Literal(weeks.this_start))
-    before = sql.SQL("d.day < {}").format(sql.Literal(weeks.this_start))
-    if by == By.MODEL:
-        name: sql.Composable = sql.SQL("d.model")
-        join: sql.Composable = sql.SQL("")
-    else:
-        name, join = sql.SQL("s.name"), sql.SQL("JOIN stations s ON s.id = d.station_pk")
-    query = sql.SQL(
-        "SELECT {name}, {this}, {before} FROM rollup_daily d {join} {where} "
-        "GROUP BY {name} ORDER BY SUM(d.results) DESC, {name} LIMIT {limit}"
-    ).format(
-        name=name,
-        this=_period_sums(this),
-        before=_period_sums(before),
-        join=join,
+    pair_sums, sums = _week_sums(weeks.this_start)
+    query = sql.SQL(_WEEKS).format(
+        pair_sums=pair_sums,
         where=chosen.where("d", day_column="day"),
+        sums=sums,
         limit=sql.Literal(MAX_RANKED),
     )
     active = sql.SQL(
@@ -231,7 +270,10 @@ def week_rows(db: Database, filters: Filters, weeks: Weeks, by: str) -> tuple[li
     with db.pool.connection() as conn:
         rows = conn.execute(query).fetchall()
         counted = conn.execute(active).fetchone()
-    return [_week_row(row) for row in rows], int(counted[0]) if counted else 0
+    found: dict[str, list[WeekRow]] = {By.MODEL: [], By.STATION: []}
+    for row in rows:
+        found[row[0]].append(_week_row(row[1:]))
+    return found[By.MODEL], found[By.STATION], int(counted[0]) if counted else 0
 
 
 def _week_row(row: Sequence[Any]) -> WeekRow:

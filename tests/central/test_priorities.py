@@ -18,7 +18,7 @@ from central.auth.audit import CLI, Action
 from central.db import Database
 from central.priorities import queries
 from central.priorities.costs import CostError, clear_cost, parse_cost, set_cost, unit_costs
-from central.priorities.queries import By, Weeks
+from central.priorities.queries import Weeks
 from central.priorities.weekly import changes
 from central.queries.filters import Filters
 from central.specs import store
@@ -62,7 +62,7 @@ def three_models(central_db: Database) -> Database:
 
 
 def test_models_rank_by_failing_units_then_volume(three_models: Database) -> None:
-    ranked = queries.ranking(three_models, WINDOW, By.MODEL)
+    ranked = queries.rankings(three_models, WINDOW)[0]
     assert [r.name for r in ranked] == ["A", "C", "B"]  # 30 (1000 units), 30 (500), 20
     a, c, b = ranked
     assert (a.counts.fails, a.fleet_fails) == (30, 80)
@@ -72,34 +72,34 @@ def test_models_rank_by_failing_units_then_volume(three_models: Database) -> Non
     assert (a.counts.passes, a.counts.warnings, a.counts.results) == (950, 20, 1000)
     assert (c.counts.errors, c.counts.verdicts) == (5, 495)  # errors counted apart
     assert all(r.cost is None for r in ranked)
-    stations = queries.ranking(three_models, WINDOW, By.STATION)
+    stations = queries.rankings(three_models, WINDOW)[1]
     assert [(s.name, s.counts.fails) for s in stations] == [("line-1", 50), ("line-2", 30)]
 
 
 def test_costs_rank_priced_failures_first_and_sum_per_station(three_models: Database) -> None:
     set_cost(three_models, "B", "100", CLI)
     set_cost(three_models, "A", "1.5", CLI)
-    ranked = queries.ranking(three_models, WINDOW, By.MODEL, rank="cost")
+    ranked = queries.rankings(three_models, WINDOW, rank="cost")[0]
     assert [(r.name, r.cost) for r in ranked] == [
         ("B", Decimal("2000")),
         ("A", Decimal("45")),
         ("C", None),  # no cost: after the priced ones
     ]
-    stations = {s.name: s for s in queries.ranking(three_models, WINDOW, By.STATION, "cost")}
+    stations = {s.name: s for s in queries.rankings(three_models, WINDOW, "cost")[1]}
     assert stations["line-1"].cost == Decimal("45") and stations["line-1"].unpriced_fails == 20
     assert stations["line-2"].cost == Decimal("2000") and stations["line-2"].unpriced_fails == 10
 
 
 def test_filters_narrow_every_ranking(three_models: Database) -> None:
     one = WINDOW.__class__(WINDOW.start, WINDOW.end, stations=("line-2",))
-    assert [r.name for r in queries.ranking(three_models, one, By.MODEL)] == ["B", "C"]
-    assert queries.ranking(three_models, one, By.MODEL)[0].fleet_fails == 30
-    assert [r.name for r in queries.ranking(three_models, WINDOW.with_models("C"), By.STATION)] == [
+    assert [r.name for r in queries.rankings(three_models, one)[0]] == ["B", "C"]
+    assert queries.rankings(three_models, one)[0][0].fleet_fails == 30
+    assert [r.name for r in queries.rankings(three_models, WINDOW.with_models("C"))[1]] == [
         "line-1",
         "line-2",
     ]
     before = Filters(END - timedelta(days=60), END - timedelta(days=30))
-    assert queries.ranking(three_models, before, By.MODEL) == []
+    assert queries.rankings(three_models, before)[0] == []
 
 
 def test_element_type_filter_narrows_the_page(three_models: Database, accounts: Accounts) -> None:
@@ -151,7 +151,7 @@ def test_this_week_against_the_mean_of_the_four_before(central_db: Database) -> 
     day_row(central_db, "line-1", "A", END - timedelta(days=40), passes=1, fails=500, sigma=9.0)
     day_row(central_db, "line-2", "B", END - timedelta(days=1), passes=50, sigma=0.04)
     day_row(central_db, "line-2", "B", END - timedelta(days=9), passes=50, sigma=0.04)
-    rows, weeks_before = queries.week_rows(central_db, Filters(), weeks, By.MODEL)
+    rows, _, weeks_before = queries.week_rows(central_db, Filters(), weeks)
     assert weeks_before == 2
     found = {c.name: c for c in changes(rows, weeks_before)}
     a = found["A"]
@@ -163,7 +163,7 @@ def test_this_week_against_the_mean_of_the_four_before(central_db: Database) -> 
     b = found["B"]
     assert b.yield_change == pytest.approx(0.0) and b.units_before == 25.0
     assert [c.name for c in changes(rows, weeks_before)] == ["A", "B"]  # largest change first
-    stations, _ = queries.week_rows(central_db, Filters(stations=("line-2",)), weeks, By.STATION)
+    _, stations, _ = queries.week_rows(central_db, Filters(stations=("line-2",)), weeks)
     assert [s.name for s in stations] == ["line-2"]
 
 
