@@ -105,7 +105,8 @@ def pareto_chart(
     body = [*axes.y_axis(frame, ticks, step, y_label)]
     for pct in CUMULATIVE_TICKS:
         body.append(svg.text(frame.right + 6, y_pct(pct) + 4, f"{pct} %", size=SMALL_FONT))
-    every = axes.label_every(len(bars), frame.right - frame.left, LABEL_CHARS * 6.3)
+    widest = max(len(_short(b.label)) for b in bars) * axes.SMALL_CHAR_WIDTH + 10
+    every = axes.label_every(len(bars), frame.right - frame.left, widest)
     points = []
     for i, bar in enumerate(bars):
         x0, x1 = frame.x(i + 0.12), frame.x(i + 0.88)
