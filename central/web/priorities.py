@@ -37,6 +37,7 @@ from shared.charts.pareto import pareto_chart, pareto_order
 bp = Blueprint("priorities", __name__)
 
 DEFAULT_DAYS = 28  # four weeks: long enough to rank, short enough to be about now
+SHOWN_MODELS = 15  # ranked models in view; the others fold under a "the other n models"
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def _page(view: View, status: int = 200, error: str | None = None) -> tuple[str,
             stations=[s.name for s in list_stations(db)],
             classes=classes,
             rankings=RANKINGS,
+            shown=SHOWN_MODELS,
             here=here,
             error=error,
         ),

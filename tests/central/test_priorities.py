@@ -269,3 +269,15 @@ def test_the_page_figures_as_json_follow_the_same_filters(
     assert [s["name"] for s in body["stations"]] == ["line-2"]
     bad = client.get("/api/v1/priorities?from=yesterday")
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.json["error"]["message"]  # type: ignore[index]
+
+
+def test_the_first_fifteen_models_are_in_view_and_the_others_fold(
+    central_db: Database, accounts: Accounts
+) -> None:
+    for i in range(17):
+        day_row(central_db, "line-1", f"M{i:02d}", END, passes=50, fails=20 - i)
+    client = signed_in(central_db, VIEWER, VIEWER_PASSWORD)
+    page = text(client.get(f"/priorities?from={WINDOW.start}&to={END}"))
+    assert listed(page, "rank-models", "model") == [f"M{i:02d}" for i in range(15)]
+    assert listed(page, "rank-models-more", "model") == ["M15", "M16"]
+    assert "The other 2 models, with fewer failures" in page
