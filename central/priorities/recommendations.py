@@ -47,6 +47,7 @@ END_SHARE_PCT = 50.0
 MIN_END_POINTS = 20
 COST_SHARE_PCT = 25.0
 MAX_RECOMMENDATIONS = 8
+MAX_PER_RULE = 3  # so eleven drifting pairs cannot hide a yield drop or a costly model
 
 
 class Rule(StrEnum):
@@ -248,7 +249,8 @@ def _cost_lines(signals: Signals) -> list[Recommendation]:
 
 
 def recommend(signals: Signals) -> list[Recommendation]:
-    """The rules' findings, most urgent first, at most MAX_RECOMMENDATIONS."""
+    """The rules' findings, most urgent first, at most MAX_PER_RULE of a rule and
+    MAX_RECOMMENDATIONS in all."""
     found = [
         line
         for alarm in signals.alarms
@@ -256,4 +258,8 @@ def recommend(signals: Signals) -> list[Recommendation]:
     ]
     found += _week_lines(signals) + _end_lines(signals) + _cost_lines(signals)
     found.sort(key=lambda r: (-r.weight, -r.size, r.text))
-    return found[:MAX_RECOMMENDATIONS]
+    kept: list[Recommendation] = []
+    for line in found:
+        if sum(1 for k in kept if k.rule is line.rule) < MAX_PER_RULE:
+            kept.append(line)
+    return kept[:MAX_RECOMMENDATIONS]

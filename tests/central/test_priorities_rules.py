@@ -175,8 +175,19 @@ def test_cost_share_threshold() -> None:
     assert "760.00" in found[0].text and found[0].figure == "cost 760.00 (76 %)"
 
 
-def test_alarms_come_first_and_the_list_is_short() -> None:
+def test_alarms_come_first_and_the_list_is_short_and_varied() -> None:
     many = [week(f"M{i}", 50.0, 95.0) for i in range(20)]
-    found = recommend(signals(models=many, alarms=[alarm(AlarmKind.DRIFT, "Z")]))
-    assert len(found) == rules.MAX_RECOMMENDATIONS
-    assert found[0].rule is Rule.DRIFT_ALARM
+    drifts = [alarm(AlarmKind.DRIFT, f"Z{i}", i) for i in range(11)]
+    found = recommend(signals(models=many, alarms=drifts))
+    assert len(found) == 6  # three of each rule that fired
+    assert fired(found) == [Rule.DRIFT_ALARM] * 3 + [Rule.WEEK_YIELD] * 3
+    more = recommend(
+        signals(
+            models=many,
+            alarms=drifts,
+            ends=[EndShare("A", 0, 30, 30)],
+            ranking=[impact("A", 10, "9")],
+        )
+    )
+    assert len(more) == rules.MAX_RECOMMENDATIONS
+    assert fired(more)[:6] == [Rule.DRIFT_ALARM] * 3 + [Rule.WEEK_YIELD] * 3
