@@ -11,6 +11,7 @@ from benchmarks import (
     before,
     central,
     dashboard,
+    priorities,
     read_api,
     real_files,
     retention,
@@ -32,6 +33,7 @@ SECTIONS = {
     "spc": spc.run,
     "dashboard": dashboard.run,
     "api": read_api.run,
+    "priorities": priorities.run,
     "specs": specs.run,
 }
 

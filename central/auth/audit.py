@@ -43,6 +43,7 @@ class Action(StrEnum):
     SPEC_CHANGE = "spec.change"  # one model's spec edited (central/specs)
     SPEC_IMPORT = "spec.import"  # one model's spec changed by a file import
     SIGMA_DECISION = "spec.sigma"  # a learned sigma threshold accepted or rejected
+    MODEL_COST = "model.cost"  # a model's cost per failing unit set or cleared (priorities)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ def create_app(ctx: CentralContext) -> Flask:
         ingest,
         models,
         overview,
+        priorities,
         units,
     )
 
@@ -76,6 +77,7 @@ def create_app(ctx: CentralContext) -> Flask:
     app.register_blueprint(export.bp)
     app.register_blueprint(units.bp)
     app.register_blueprint(models.bp)
+    app.register_blueprint(priorities.bp)
     _register_specs(app)
     _register_read_api(app)
 
