@@ -99,6 +99,7 @@ def api_figures(db: Database, today: date) -> list[tuple[str, str]]:
         ),
         ("GET /api/v1/units: serial / model / station", units),
         ("GET /api/v1/units/<result_id>", one_unit),
+        ("GET /api/v1/priorities, 28 days", lambda i: get("/api/v1/priorities")),
         ("GET /api/v1/openapi.json", lambda i: get("/api/v1/openapi.json")),
     ]
     return [

@@ -1,7 +1,8 @@
 """The read API: `GET /api/v1/...` for every figure of the dashboard, and its OpenAPI document.
 
 Each route reads its filters exactly as its page does (Filters.from_query,
-or the model pages' parse_view with their 90-day default), builds its body in
+or the model pages' parse_view with their 90-day default, or the priorities
+page's with its 28 days), builds its body in
 central/api/figures.py from the pages' own queries, and answers JSON, or for
 a table `format=csv` (central/api/csv_table.py: the same rows, one column per
 field, nested figures flattened as `day_yield_pct`). A refusal is
@@ -36,9 +37,12 @@ from central.api import schemas as out
 from central.api.access import ApiRefusal, read_access
 from central.api.csv_table import bodies_table
 from central.api.openapi import Operation, Param, document
+from central.api.priorities_schema import ImpactOut, PrioritiesOut
+from central.priorities.queries import RANKINGS
 from central.queries import units
 from central.queries.filters import MAX_NAME, Filters, QueryError, QueryErrorCode
 from central.web import models as model_pages
+from central.web import priorities as priority_pages
 from central.web.context import context
 
 bp = Blueprint("read_api", __name__, url_prefix="/api/v1")
@@ -394,6 +398,32 @@ def unit_detail(result_id: UUID) -> Response:
     if body is None:
         abort(404, description=f"No unit has the result id {result_id}.")
     return _json(body)
+
+
+@operation(
+    "/priorities",
+    "/priorities",
+    "Where to look first: models and stations ranked by failing units or their cost, this "
+    "week against the four before, failing positions along the travel, recommendations "
+    "with their evidence (default window: the last 28 days).",
+    PrioritiesOut,
+    (
+        *FILTERS,
+        Param(
+            "rank",
+            {"type": "string", "enum": list(RANKINGS)},
+            "Rank by failing units (fails, default) or by their cost (cost).",
+        ),
+    ),
+    csv=True,
+)
+def priorities() -> Response:
+    """The page's own parser and gathering, so page and API cannot disagree. The CSV is
+    the ranked models table (the page's main table, both its shown and folded rows):
+    the stations ranking and the weekly tables stay in the JSON."""
+    csv = _wants_csv()
+    body = PrioritiesOut.of(priority_pages.gathered(priority_pages.parse_view(request.args)))
+    return _csv("priorities-models", ImpactOut, body.models) if csv else _json(body)
 
 
 @cache

@@ -5,7 +5,9 @@
   this week against the four before, and recommendations with their evidence.
   The URL holds the filters of the other pages (`from`, `to`, `station`,
   `model`, `element`, `cls`) and `rank=fails|cost`; without dates the page
-  shows the last DEFAULT_DAYS days.
+  shows the last DEFAULT_DAYS days. The same figures as JSON, or the ranked
+  models as CSV: `GET /api/v1/priorities` (central/api/routes.py), which reads
+  the URL with this module's parse_view and gathers with `gathered`.
 - `POST /priorities/costs`: an admin sets or clears a model's cost per failing
   unit (CSRF-checked like every form; audited).
 """
@@ -17,20 +19,19 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from central.auth.users import Role
 from central.priorities.costs import CostError, clear_cost, set_cost
-from central.priorities.figures import as_json
 from central.priorities.page import Priorities, gather
 from central.priorities.queries import RANKINGS
 from central.queries import spec_groups
 from central.queries.filters import Filters, QueryError, QueryErrorCode
 from central.rollup_columns import FAIL_BINS
 from central.stations import list_stations
-from central.web.auth import actor, current_session, login_required, role_required, safe_next
+from central.web.auth import actor, login_required, role_required, safe_next
 from central.web.context import context
 from shared.charts.pareto import pareto_chart, pareto_order
 
@@ -117,7 +118,8 @@ def _charts(found: Priorities, view: View) -> tuple[Markup, Markup]:
     return models, positions
 
 
-def _gathered(view: View) -> Priorities:
+def gathered(view: View) -> Priorities:
+    """The page's figures for a view; the read API's `/api/v1/priorities` answers them too."""
     db = context().db
     classes = spec_groups.spec_classes(db)
     spec_groups.check(view.filters, classes)  # an unknown element type or class: 400
@@ -135,7 +137,7 @@ def _gathered(view: View) -> Priorities:
 def _page(view: View, status: int = 200, error: str | None = None) -> tuple[str, int]:
     db = context().db
     classes = spec_groups.spec_classes(db)
-    found = _gathered(view)
+    found = gathered(view)
     models_chart, positions_chart = _charts(found, view)
     here = request.full_path if request.query_string else request.path
     return (
@@ -164,15 +166,6 @@ def priorities() -> Any:
     except QueryError as exc:
         abort(400, description=exc.message)
     return _page(view)
-
-
-@bp.get("/api/v1/priorities")
-def priorities_json() -> Any:
-    """The page's figures as JSON, for a signed-in session (the same filters as the page;
-    a bad filter is a 400 with a JSON error)."""
-    if current_session() is None:
-        abort(401, description="Sign in to the dashboard first; this API reads its session.")
-    return jsonify(as_json(_gathered(parse_view(request.args))))
 
 
 @bp.post("/priorities/costs")

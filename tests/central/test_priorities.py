@@ -259,16 +259,23 @@ def test_the_page_figures_as_json_follow_the_same_filters(
     set_cost(three_models, "B", "2.5", CLI)
     body = client.get(f"/api/v1/priorities?from={WINDOW.start}&to={END}&station=line-2").json
     assert body is not None
-    assert body["filters"]["stations"] == ["line-2"]
-    assert [(m["name"], m["fails"], m["cost"]) for m in body["models"]] == [
+    assert body["filters"]["station"] == ["line-2"] and body["rank"] == "fails"
+    assert (body["filters"]["from"], body["filters"]["to"]) == (str(WINDOW.start), str(END))
+    assert [(m["name"], m["counts"]["fails"], m["cost"]) for m in body["models"]] == [
         ("B", 20, "50.00"),
         ("C", 10, None),
     ]
+    assert body["models"][0]["counts"]["yield_pct"] == pytest.approx(80.0)
     assert body["models"][0]["fail_share_pct"] == pytest.approx(20 / 30 * 100)
     assert body["unit_costs"] == {"B": "2.50"}
     assert [s["name"] for s in body["stations"]] == ["line-2"]
+    assert body["weeks"]["this_start"] == str(END - timedelta(days=6))
+    assert body["fail_positions"]["bin_pct"] == 5
     bad = client.get("/api/v1/priorities?from=yesterday")
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.json["error"]["message"]  # type: ignore[index]
+    wrong_rank = client.get("/api/v1/priorities?rank=yield")
+    assert wrong_rank.status_code == 400
+    assert wrong_rank.json["error"]["code"] == "invalid_filter"  # type: ignore[index]
 
 
 def test_the_first_fifteen_models_are_in_view_and_the_others_fold(

@@ -326,6 +326,8 @@ def test_alarms_csv_keeps_a_formula_note_as_text(anonymous: FlaskClient, world: 
         "/api/v1/models?format=xlsx",
         "/api/v1/models/X?tests=9",
         "/api/v1/overview?element=No-such-element",
+        "/api/v1/priorities?rank=yield",
+        "/api/v1/priorities?to=2025-02-30",
     ],
 )
 def test_a_bad_parameter_is_a_json_400(anonymous: FlaskClient, world: World, url: str) -> None:
@@ -334,6 +336,39 @@ def test_a_bad_parameter_is_a_json_400(anonymous: FlaskClient, world: World, url
     error = response.get_json()["error"]
     assert error["code"] in ("invalid_filter", "invalid_cursor", "bad_request")
     assert error["message"]
+
+
+def ranked_models(page: str) -> list[str]:
+    """The priorities page's ranked models: the table in view, then the folded one."""
+    more = (
+        attribute_values(page, "data-model", "rank-models-more")
+        if "rank-models-more" in page
+        else []
+    )
+    return attribute_values(page, "data-model", "rank-models") + more
+
+
+@pytest.mark.parametrize("query", ["", "?rank=cost", "?station={station}"])
+def test_priorities_are_the_pages_figures_for_a_read_token(
+    anonymous: FlaskClient, viewer: FlaskClient, world: World, query: str
+) -> None:
+    assert anonymous.get("/api/v1/priorities").status_code == 401
+    query = query.format(station=world.stations[0])
+    body = get_json(anonymous, "/api/v1/priorities" + query, world.token)
+    page = viewer.get("/priorities" + query).get_data(as_text=True)
+    assert [m["name"] for m in body["models"]] == ranked_models(page)
+    top = body["models"][0]
+    row = page[page.index(f'<tr data-model="{top["name"]}"') :]
+    shown = re.search(r'class="num fails">(\d+)<', row)
+    assert shown and int(shown.group(1)) == top["counts"]["fails"] > 0
+    assert body["filters"]["station"] == ([world.stations[0]] if "station" in query else [])
+    assert sum(m["counts"]["fails"] for m in body["models"]) == sum(
+        s["counts"]["fails"] for s in body["stations"]
+    )
+    rows = csv_rows(anonymous, csv_link(page, "rank-models-csv"), world.token)
+    assert [r["name"] for r in rows] == [m["name"] for m in body["models"]]
+    assert [int(r["counts_fails"]) for r in rows] == [m["counts"]["fails"] for m in body["models"]]
+    assert [r["cost"] for r in rows] == [m["cost"] or "" for m in body["models"]]
 
 
 # --------------------------------------------------------------------------- CSV links on the pages

@@ -71,6 +71,7 @@ OPERATIONS = [
     "/api/v1/models/{model}/stations",
     "/api/v1/units",
     "/api/v1/units/{result_id}",
+    "/api/v1/priorities",
 ]
 
 
