@@ -36,11 +36,17 @@ from central.api import figures
 from central.api import schemas as out
 from central.api.access import ApiRefusal, read_access
 from central.api.csv_table import bodies_table
+from central.api.more_figures import model_compare as compare_body
+from central.api.more_figures import quality_table as quality_body
+from central.api.more_figures import station_rows as compare_rows
+from central.api.more_schemas import ModelCompare, Quality, QualityRowOut, StationCompareOut
 from central.api.openapi import Operation, Param, document
 from central.api.priorities_schema import ImpactOut, PrioritiesOut
 from central.priorities.queries import RANKINGS
 from central.queries import units
 from central.queries.filters import MAX_NAME, Filters, QueryError, QueryErrorCode
+from central.specs import quality
+from central.specs import quality_web as quality_page
 from central.web import models as model_pages
 from central.web import priorities as priority_pages
 from central.web.context import context
@@ -436,3 +442,53 @@ def _document_text() -> str:
 def openapi() -> Response:
     """The document is public, like any API's reference: it holds no figure."""
     return Response(_document_text(), mimetype="application/json")
+
+
+# --------------------------------------------------------------------------- quality, compare
+
+
+@operation(
+    "/quality",
+    "/quality",
+    "The quality page's rows: per group, yield under the governing policy and the strict "
+    "rule, rescued units by adjustment, first-pass and final yield (default: 30 days).",
+    Quality,
+    (
+        *FILTERS,
+        Param(
+            "group",
+            {"type": "string", "enum": list(quality.GROUPINGS)},
+            "Rows per this grouping (default model_station).",
+        ),
+    ),
+    csv=True,
+)
+def quality_table() -> Response:
+    csv = _wants_csv()
+    grouping = request.args.get("group", "model_station")
+    if grouping not in quality.GROUPINGS:  # the page falls back; a script is told
+        raise QueryError(
+            QueryErrorCode.INVALID_FILTER, f"'group' is one of {', '.join(quality.GROUPINGS)}."
+        )
+    _filters()  # refused as on every route (length, NUL, dates); the page then truncates
+    body = quality_body(quality_page.read_view(request.args))
+    return _csv("quality", QualityRowOut, body.rows) if csv else _json(body)
+
+
+@operation(
+    "/models/<path:model>/compare",
+    "/models/{model}/compare",
+    "A model's stations compared: sigma gradient and linearity error per station (n, mean, "
+    "sd, percentiles) and whether they differ (Kruskal-Wallis, Welch, one-way ANOVA).",
+    ModelCompare,
+    (MODEL_PATH, *FILTERS),
+    csv=True,
+    not_found=True,
+)
+def model_compare(model: str) -> Response:
+    csv = _wants_csv()
+    view, _ = _model_view(model)
+    found = model_pages.compare_figures(model, view)
+    if csv:
+        return _csv("model-compare", StationCompareOut, compare_rows(found))
+    return _json(compare_body(model, view.filters, found))

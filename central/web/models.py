@@ -338,13 +338,20 @@ def model_detail(model: str) -> Any:
     )
 
 
-@bp.get("/models/<path:model>/compare")
-@login_required
-def model_compare(model: str) -> Any:
-    view = _view_or_400()
-    view = replace(view, filters=view.filters.with_models())
+@dataclass(frozen=True)
+class CompareFigures:
+    """What the comparison page shows: each station's distributions, the tests of whether
+    they differ per metric, and the model's linearity specs. Built once here for the page
+    and GET /api/v1/models/<model>/compare, so they cannot disagree."""
+
+    stations: list[compare.StationDistribution]
+    views: list[model_page.CompareView]
+    specs: list[float]
+
+
+def compare_figures(model: str, view: View) -> CompareFigures:
+    """The comparison of `model`'s stations under the view (its filters name the model)."""
     db = context().db
-    summary = _summary_or_404(model, view)
     filters = view.filters
     stations = compare.station_distributions(db, model, filters, COMPARE_VALUES)
     specs = models.spec_values(db, model, filters, SERIES_LIMIT)
@@ -353,14 +360,25 @@ def model_compare(model: str) -> Any:
         model_page.compare_view("sigma", stations, "box-sigma", None, "sigma gradient"),
         model_page.compare_view("linearity", stations, "box-lin", spec, "linearity error (V)"),
     ]
+    return CompareFigures(stations, views, list(specs))
+
+
+@bp.get("/models/<path:model>/compare")
+@login_required
+def model_compare(model: str) -> Any:
+    view = _view_or_400()
+    view = replace(view, filters=view.filters.with_models())
+    db = context().db
+    summary = _summary_or_404(model, view)
+    found = compare_figures(model, view)
     return render_template(
         "compare.html",
         model=model,
         view=view,
         summary=summary,
-        stations=stations,
-        views=views,
-        specs=specs,
+        stations=found.stations,
+        views=found.views,
+        specs=found.specs,
         values_cap=COMPARE_VALUES,
         all_stations=[
             n.station for n in models.near_misses(db, model, Filters(view.start, view.end))

@@ -24,6 +24,7 @@ from flask.testing import FlaskClient
 
 from central import stations as station_store
 from central.alarms.rows import AlarmKind, Finding, acknowledge, apply_findings
+from central.api.csv_table import cell
 from central.auth import read_tokens
 from central.auth.audit import CLI, Actor
 from central.auth.users import Role, add_user
@@ -423,3 +424,114 @@ def test_a_busy_token_is_slowed_with_retry_after(world: World) -> None:
     assert slowed.status_code == 429
     assert slowed.get_json()["error"]["code"] == "rate_limited"
     assert int(slowed.headers["Retry-After"]) >= 1
+
+
+# --------------------------------------------------------------------------- quality, compare
+
+
+def quality_cells(page: str) -> list[tuple[str, str, str]]:
+    """(group key, units, governing yield) of each row of the /quality table."""
+    body = page[page.index('id="quality"') : page.index("</tbody>")]
+    rows = re.findall(
+        r'<tr data-key="([^"]*)">.*?<td>(\d+)</td><td class="pass-governing">([^<]*)</td>',
+        body,
+        re.S,
+    )
+    return [(unescape(key), units, text.strip()) for key, units, text in rows]
+
+
+def as_page(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} %"
+
+
+@pytest.mark.parametrize("query", ["", "?group=station", "?group=model&from={day}"])
+def test_quality_is_the_pages_table(viewer: FlaskClient, world: World, query: str) -> None:
+    query = query.format(day=(datetime.now(UTC) - timedelta(days=20)).date().isoformat())
+    page = viewer.get(f"/quality{query}").get_data(as_text=True)
+    body = get_json(viewer, f"/api/v1/quality{query}", world.token)
+    shown = [
+        (
+            "|".join(str(r[k]) for k in body["group_by"]),
+            str(r["units"]),
+            as_page(r["yield_pct"]),
+        )
+        for r in body["rows"]
+    ]
+    assert body["rows"] and shown == quality_cells(page)
+    assert body["total"]["units"] == sum(r["units"] for r in body["rows"])
+    rows = csv_rows(viewer, csv_link(page, "quality-csv"), world.token)
+    assert rows == [{k: cell(v) for k, v in r.items()} for r in body["rows"]]
+
+
+def test_quality_follows_the_station_filter(anonymous: FlaskClient, world: World) -> None:
+    station = world.stations[0]
+    body = get_json(anonymous, f"/api/v1/quality?group=station&station={station}", world.token)
+    assert [r["station"] for r in body["rows"]] == [station]
+    assert body["filters"]["station"] == [station] and body["group_by"] == ["station"]
+
+
+def compare_means(page: str, key: str) -> list[tuple[str, str]]:
+    """(station, tracks) of a metric's means table on the comparison page."""
+    start = page.index(f'id="means-{key}"')
+    table = page[start : page.index("</table>", start)]
+    found = re.findall(
+        r'<tr data-station="([^"]*)"><td>[^<]*</td><td class="num">(\d+)</td>', table
+    )
+    return [(unescape(station), n) for station, n in found]
+
+
+def test_station_comparison_is_the_pages(viewer: FlaskClient, world: World) -> None:
+    model = world.models[0]
+    page = viewer.get(f"/models/{model}/compare").get_data(as_text=True)
+    body = get_json(viewer, f"/api/v1/models/{model}/compare", world.token)
+    assert body["model"] == model and len(body["rows"]) >= 2
+    for key in ("sigma", "linearity"):
+        assert [(r["station"], str(r[key]["n"])) for r in body["rows"]] == compare_means(page, key)
+    comparisons = {c["metric"]: c for c in body["comparisons"]}
+    for key, comparison in comparisons.items():
+        headline = comparison["tests"][0]
+        assert headline["name"] == "Kruskal-Wallis"
+        verdict = page[page.index(f'id="verdict-{key}"') :]
+        verdict = verdict[: verdict.index("</p>")]
+        expected = {True: "The stations differ", False: "No evidence", None: "No test"}
+        assert expected[comparison["differ"]] in verdict
+    rows = csv_rows(viewer, csv_link(page, "compare-csv"), world.token)
+    assert [(r["station"], r["sigma_n"], r["linearity_mean"]) for r in rows] == [
+        (r["station"], str(r["sigma"]["n"]), cell(r["linearity"]["mean"])) for r in body["rows"]
+    ]
+
+
+def test_a_station_filter_narrows_the_comparison(anonymous: FlaskClient, world: World) -> None:
+    model, station = world.models[0], world.stations[1]
+    body = get_json(anonymous, f"/api/v1/models/{model}/compare?station={station}", world.token)
+    assert [r["station"] for r in body["rows"]] in ([station], [])
+    missing = anonymous.get("/api/v1/models/No-such-model/compare", headers=bearer(world.token))
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/api/v1/quality", "/api/v1/models/{model}/compare"])
+def test_quality_and_compare_need_a_session_or_token(
+    anonymous: FlaskClient, world: World, path: str
+) -> None:
+    url = path.format(model=world.models[0])
+    refused = anonymous.get(url)
+    assert refused.status_code == 401 and refused.get_json()["error"]["code"]
+    assert get_json(anonymous, url, world.token)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/quality?group=everything",
+        "/api/v1/quality?from=2025-02-30",
+        "/api/v1/quality?format=xlsx",
+        "/api/v1/models/{model}/compare?from=2025-03-10&to=2025-03-01",
+        "/api/v1/models/{model}/compare?format=pdf",
+    ],
+)
+def test_quality_and_compare_refuse_a_bad_parameter(
+    anonymous: FlaskClient, world: World, url: str
+) -> None:
+    response = anonymous.get(url.format(model=world.models[0]), headers=bearer(world.token))
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["error"]["code"] == "invalid_filter"

@@ -64,11 +64,13 @@ def api_schema(app: Flask) -> schemathesis.BaseSchema:
 # per-operation Hypothesis strategies instead, which is what the plugin does too.
 OPERATIONS = [
     "/api/v1/overview",
+    "/api/v1/quality",
     "/api/v1/stations",
     "/api/v1/alarms",
     "/api/v1/models",
     "/api/v1/models/{model}",
     "/api/v1/models/{model}/stations",
+    "/api/v1/models/{model}/compare",
     "/api/v1/units",
     "/api/v1/units/{result_id}",
     "/api/v1/priorities",
