@@ -16,18 +16,11 @@ models over 365 days, with costs set on five models.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from urllib.parse import urlencode
 
-from loguru import logger
-
-from benchmarks.central import fresh_database
 from benchmarks.dashboard import (
-    DEFAULT_TRACKS,
     PAGE_GOAL_MS,
     ROUNDS,
     _busiest,
@@ -35,15 +28,15 @@ from benchmarks.dashboard import (
     _signed_in_client,
     _size,
     _time,
+    bench_database,
 )
 from central.alarms.rules import AlarmSettings
 from central.auth.audit import CLI
-from central.db import Database, migrate, open_database
+from central.db import Database
 from central.priorities.costs import set_cost
 from central.priorities.page import gather
 from central.queries import spec_groups
 from central.queries.filters import Filters
-from central.seed import SeedPlan, seed
 
 
 def _selections(db: Database, today: date) -> list[tuple[str, Filters, str]]:
@@ -110,27 +103,9 @@ def _measure(db: Database, where: str) -> list[tuple[str, str]]:
 
 
 def run() -> list[tuple[str, str]]:
-    given = os.environ.get("LTA_BENCH_DASHBOARD_URL")
-    if given:
-        db = open_database(given, Path(tempfile.gettempdir()) / "lta-bench-unused", 1, 4)
-        try:
-            return _measure(db, "LTA_BENCH_DASHBOARD_URL")
-        finally:
-            db.close()
-    tracks = int(os.environ.get("LTA_BENCH_DASHBOARD_TRACKS", DEFAULT_TRACKS))
-    with (
-        tempfile.TemporaryDirectory(prefix="lta-bench-") as tmp,
-        fresh_database(Path(tmp)) as (url, where),
-    ):
-        db = open_database(url, Path(tmp) / "unused", 1, 4)
-        logger.disable("central")
-        try:
-            migrate(db)
-            seed(db, SeedPlan(tracks=tracks, stations=20, models=50, days=365))
-            top, _, _ = _busiest(db, date.today())
+    with bench_database() as bench:
+        if bench.seeded is not None:  # a database of our own: price a few models too
+            top, _, _ = _busiest(bench.db, date.today())
             for rank, model in enumerate(top[:5]):
-                set_cost(db, model, str(5 * (rank + 1)), CLI)
-            return _measure(db, f"seeded here with {tracks:,} tracks, {where}")
-        finally:
-            logger.enable("central")
-            db.close()
+                set_cost(bench.db, model, str(5 * (rank + 1)), CLI)
+        return _measure(bench.db, bench.where)

@@ -14,27 +14,20 @@ LTA_BENCH_DASHBOARD_TRACKS tracks (default 100,000).
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 
-from loguru import logger
-
-from benchmarks.central import fresh_database
 from benchmarks.dashboard import (
-    DEFAULT_TRACKS,
     PAGE_GOAL_MS,
     ROUNDS,
     _busiest,
     _row,
     _signed_in_client,
     _time,
+    bench_database,
 )
-from central.db import Database, migrate, open_database
-from central.seed import SeedPlan, seed
+from central.db import Database
 
 API_GOAL_MS = PAGE_GOAL_MS
 
@@ -108,25 +101,6 @@ def api_figures(db: Database, today: date) -> list[tuple[str, str]]:
 
 
 def run() -> list[tuple[str, str]]:
-    today = date.today()
-    given = os.environ.get("LTA_BENCH_DASHBOARD_URL")
-    if given:
-        db = open_database(given, Path(tempfile.gettempdir()) / "lta-bench-unused", 1, 4)
-        try:
-            return api_figures(db, today)
-        finally:
-            db.close()
-    tracks = int(os.environ.get("LTA_BENCH_DASHBOARD_TRACKS", DEFAULT_TRACKS))
-    with (
-        tempfile.TemporaryDirectory(prefix="lta-bench-") as tmp,
-        fresh_database(Path(tmp)) as (url, _),
-    ):
-        db = open_database(url, Path(tmp) / "unused", 1, 4)
-        logger.disable("central")
-        try:
-            migrate(db)
-            seed(db, SeedPlan(tracks=tracks, stations=20, models=50, days=365))
-            return [(f"seeded here: {tracks:,} tracks", ""), *api_figures(db, today)]
-        finally:
-            logger.enable("central")
-            db.close()
+    with bench_database() as bench:
+        heading = [] if bench.seeded is None else [(f"seeded here: {bench.tracks:,} tracks", "")]
+        return [*heading, *api_figures(bench.db, date.today())]

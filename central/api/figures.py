@@ -24,7 +24,6 @@ from central.queries.fleet import fleet
 from central.rollup_columns import FAIL_BINS
 from central.spc.control import imr_chart
 from central.spc.model import (
-    SCORECARD_TRACKS,
     MetricCapability,
     linearity_metric,
     metric_capability,
@@ -34,7 +33,7 @@ from central.spc.model import (
 )
 from central.spc.series import Unavailable
 from central.web import overview as overview_page
-from central.web.models import SERIES_LIMIT, View, listed_models
+from central.web.models import SERIES_LIMIT, View, model_listing
 
 # --------------------------------------------------------------------------- overview
 
@@ -127,29 +126,12 @@ def alarm_list(db: Database, filters: Filters, state: str, limit: int) -> out.Al
 
 
 def model_list(db: Database, view: View, baseline_days: int) -> out.ModelList:
-    """The /models table: the same summaries, scorecards and limits as the page."""
-    classes = spec_groups.spec_classes(db)
-    spec_groups.check(view.filters, classes)
-    every = models.model_summaries(db, view.filters)
-    summaries = listed_models(every)
-    named = [s.model for s in summaries if s.model]
-    latest = models.latest_tracks_per_model(db, view.filters, SCORECARD_TRACKS, only=named)
-    alarm_counts = models.open_alarm_counts(db, view.filters.stations)
-    references = models.drift_references(db, named, view.start, baseline_days)
+    """The /models table: the page's own listing (central/web/models.py), copied."""
+    listing = model_listing(db, view, baseline_days)
     rows = []
-    for s in summaries:
-        kind, cls = classes.of(s.model)
-        card = (
-            None
-            if not s.model
-            else scorecard(
-                s.model,
-                s.counts,
-                latest.get(s.model, []),
-                alarm_counts.get(s.model, 0),
-                references[s.model],
-            )
-        )
+    for row in listing.rows:
+        s, card = row.summary, row.card
+        kind, cls = listing.classes.of(s.model)
         rows.append(
             out.ModelRowOut(
                 model=s.model,
@@ -168,8 +150,8 @@ def model_list(db: Database, view: View, baseline_days: int) -> out.ModelList:
         )
     return out.ModelList(
         filters=out.FiltersOut.of(view.filters),
-        total=out.Counts.of(sum((s.counts for s in every), StatusCounts())),
-        unlisted=len(every) - len(summaries),
+        total=out.Counts.of(listing.total),
+        unlisted=listing.unlisted,
         rows=rows,
     )
 

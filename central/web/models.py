@@ -32,6 +32,7 @@ from flask import Blueprint, abort, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from central.alarms import rows as alarm_store
+from central.db import Database
 from central.queries import compare, models, spec_groups
 from central.queries.counts import StatusCounts
 from central.queries.filters import Filters, QueryError, QueryErrorCode
@@ -188,6 +189,53 @@ class ModelRow:
         return self.summary.counts
 
 
+@dataclass(frozen=True)
+class ModelListing:
+    """What /models lists, gathered once for the page and the read API alike."""
+
+    rows: list[ModelRow]
+    every: list[models.ModelSummary]  # every model of the filters, listed or not
+    unlisted: int
+    classes: spec_groups.SpecClasses
+
+    @property
+    def total(self) -> StatusCounts:
+        return sum((s.counts for s in self.every), StatusCounts())
+
+
+def model_listing(db: Database, view: View, baseline_days: int) -> ModelListing:
+    """The model list's rows, each with its scorecard over its latest tracks.
+
+    Raises QueryError for an element type or product class the spec table lacks.
+    """
+    classes = spec_groups.spec_classes(db)
+    spec_groups.check(view.filters, classes)
+    every = models.model_summaries(db, view.filters)
+    summaries = listed_models(every)
+    named = [s.model for s in summaries if s.model]
+    latest = models.latest_tracks_per_model(db, view.filters, SCORECARD_TRACKS, only=named)
+    alarm_counts = models.open_alarm_counts(db, view.filters.stations)
+    references = models.drift_references(db, named, view.start, baseline_days)
+    rows = [
+        ModelRow(
+            s,
+            None
+            if not s.model
+            else scorecard(
+                s.model,
+                s.counts,
+                latest.get(s.model, []),
+                alarm_counts.get(s.model, 0),
+                references[s.model],
+            ),
+        )
+        for s in summaries
+    ]
+    return ModelListing(
+        rows=rows, every=every, unlisted=len(every) - len(summaries), classes=classes
+    )
+
+
 def listed_models(summaries: list[models.ModelSummary]) -> list[models.ModelSummary]:
     """The MAX_LISTED_MODELS models with the most units, by name.
 
@@ -209,46 +257,21 @@ def model_list() -> Any:
     except QueryError as exc:
         abort(400, description=exc.message)
     db = context().db
-    classes = spec_groups.spec_classes(db)
-    spec_groups.check(view.filters, classes)  # an unknown element type or class: 400
-    every = models.model_summaries(db, view.filters)
-    summaries = listed_models(every)
-    latest = models.latest_tracks_per_model(
-        db, view.filters, SCORECARD_TRACKS, only=[s.model for s in summaries if s.model]
-    )
-    alarm_counts = models.open_alarm_counts(db, view.filters.stations)
-    references = models.drift_references(
-        db, [s.model for s in summaries if s.model], view.start, context().alarms.baseline_days
-    )
-    rows = [
-        ModelRow(
-            s,
-            None
-            if not s.model
-            else scorecard(
-                s.model,
-                s.counts,
-                latest.get(s.model, []),
-                alarm_counts.get(s.model, 0),
-                references[s.model],
-            ),
-        )
-        for s in summaries
-    ]
-    total = sum((s.counts for s in every), StatusCounts())
+    listing = model_listing(db, view, context().alarms.baseline_days)
+    classes, total = listing.classes, listing.total
     return render_template(
         "models.html",
         view=view,
-        rows=model_order.ordered(rows, order),
+        rows=model_order.ordered(listing.rows, order),
         order=order,
         orders=model_order.ORDERS,
         total=total,
-        unlisted=len(every) - len(summaries),
+        unlisted=listing.unlisted,
         stations=[s.name for s in list_stations(db)],
         scorecard_tracks=SCORECARD_TRACKS,
         classes=classes,
         groups={
-            by: spec_groups.breakdown(every, classes, by)
+            by: spec_groups.breakdown(listing.every, classes, by)
             for by in ("element_type", "product_class")
         },
     )
